@@ -1,0 +1,503 @@
+"""The scenario: a validated, inert description of a business's operations.
+
+A :class:`Scenario` is built from a YAML file (see :mod:`sim.loader`) and checked
+against the scenario format (``docs/scenario-format.md``). It holds plain numbers in
+the model's units: hours for durations, per hour for rates and money rates, fractions
+for percentages. It never changes: :meth:`Scenario.with_changes` returns a new one.
+It knows nothing of SimPy; the model (:mod:`sim.model`) reads it to build a simulation.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BeforeValidator,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from sim import units
+from sim.distributions import CountDist, DurationDist
+from sim.fields import (
+    ClockTime,
+    Count,
+    Duration,
+    Fraction,
+    Money,
+    MoneyRate,
+    PositiveDuration,
+    Rate,
+    StrictModel,
+    Weekday,
+)
+
+__all__ = [
+    "Arrivals",
+    "Costs",
+    "CrossReferenceError",
+    "DemandStream",
+    "Product",
+    "Run",
+    "Scenario",
+    "Service",
+    "Shift",
+    "StaffPool",
+    "Step",
+    "Supplier",
+    "Sweep",
+]
+
+ALLOCATE = "allocate"
+
+
+# --------------------------------------------------------------------------- run
+class Run(StrictModel):
+    """How long to simulate, how often, and with which random numbers."""
+
+    horizon: PositiveDuration
+    warmup: Duration = 0.0
+    replications: int = Field(default=10, ge=1)
+    seed: int = Field(default=0, ge=0)
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _warmup_inside_horizon(self) -> Run:
+        if self.warmup >= self.horizon:
+            raise ValueError(
+                f"warmup ({units.format_duration(self.warmup)}) must be shorter than the "
+                f"horizon ({units.format_duration(self.horizon)})"
+            )
+        return self
+
+    @field_validator("confidence", mode="before")
+    @classmethod
+    def _confidence_percent(cls, value: Any) -> Any:
+        return units.parse_fraction(value) if isinstance(value, str) else value
+
+
+# --------------------------------------------------------------------------- demand
+def _weights(length: int, what: str):  # noqa: ANN202 - returns a validator
+    def check(value: list[float] | None) -> list[float] | None:
+        if value is None:
+            return None
+        if len(value) != length:
+            raise ValueError(f"expected {length} weights, one per {what} (got {len(value)})")
+        if any(w < 0 for w in value):
+            raise ValueError("weights must be zero or more")
+        if sum(value) <= 0:
+            raise ValueError("weights must not all be zero")
+        return value
+
+    return check
+
+
+class Arrivals(StrictModel):
+    """A Poisson stream of orders whose rate may follow the hour and the weekday."""
+
+    rate: Rate
+    by_hour: list[Annotated[float, Field(ge=0)]] | None = None
+    by_weekday: list[Annotated[float, Field(ge=0)]] | None = None
+
+    _check_hour = field_validator("by_hour")(_weights(24, "hour of the day"))
+    _check_day = field_validator("by_weekday")(_weights(7, "weekday, Monday first"))
+
+    def profile(self) -> list[float]:
+        """168 factors, Monday 00:00 first, whose mean is 1: the rate in hour h is rate × factor[h]."""
+        hours = self.by_hour or [1.0] * 24
+        days = self.by_weekday or [1.0] * 7
+        raw = [d * h for d in days for h in hours]
+        mean = sum(raw) / len(raw)
+        return [x / mean for x in raw]
+
+
+class DemandStream(StrictModel):
+    """Orders from one sales channel: how many, what is in them, and how patient they are."""
+
+    name: str | None = None
+    arrivals: Arrivals
+    lines: CountDist = Field(default_factory=lambda: {"dist": "constant", "value": 1})
+    sku_mix: dict[str, Annotated[float, Field(ge=0)]] | None = None
+    quantity: CountDist = Field(default_factory=lambda: {"dist": "constant", "value": 1})
+    when_out_of_stock: Literal["backorder", "lost"] = "backorder"
+    patience: DurationDist | None = None
+
+    @field_validator("sku_mix")
+    @classmethod
+    def _mix_not_zero(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is not None and (not value or sum(value.values()) <= 0):
+            raise ValueError("sku_mix weights must not all be zero")
+        return value
+
+
+def _demand_as_list(value: Any) -> Any:
+    return [value] if isinstance(value, dict) else value
+
+
+# --------------------------------------------------------------------------- products
+class SSPolicy(StrictModel):
+    """Continuous review: when the position falls to ``s`` or below, order up to ``S``."""
+
+    type: Literal["s_S"]
+    s: int
+    S: int
+
+    @model_validator(mode="after")
+    def _check(self) -> SSPolicy:
+        if self.s >= self.S:
+            raise ValueError(f"s must be below S (got s={self.s}, S={self.S})")
+        return self
+
+
+class RQPolicy(StrictModel):
+    """Continuous review: when the position falls to ``r`` or below, order ``Q`` (repeatedly)."""
+
+    type: Literal["r_Q"]
+    r: int = Field(ge=-1)
+    Q: int = Field(ge=1)
+
+
+class BaseStockPolicy(StrictModel):
+    """One-for-one: every demand triggers an order for what it took; the position stays at ``S``."""
+
+    type: Literal["base_stock"]
+    S: int = Field(ge=0)
+
+
+class PeriodicPolicy(StrictModel):
+    """Every ``review``, order up to ``S`` (only if the position is at or below ``s``, when given)."""
+
+    type: Literal["periodic"]
+    review: PositiveDuration
+    S: int = Field(ge=1)
+    s: int | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> PeriodicPolicy:
+        if self.s is not None and self.s >= self.S:
+            raise ValueError(f"s must be below S (got s={self.s}, S={self.S})")
+        return self
+
+
+class NoPolicy(StrictModel):
+    """No replenishment: what is on hand is all there will be."""
+
+    type: Literal["none"]
+
+
+POLICY_TYPES = ("s_S", "r_Q", "base_stock", "periodic", "none")
+
+
+def _policy_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        tag = value.get("type")
+        return tag if isinstance(tag, str) else None
+    return getattr(value, "type", None)
+
+
+Policy = Annotated[
+    Annotated[SSPolicy, Tag("s_S")]
+    | Annotated[RQPolicy, Tag("r_Q")]
+    | Annotated[BaseStockPolicy, Tag("base_stock")]
+    | Annotated[PeriodicPolicy, Tag("periodic")]
+    | Annotated[NoPolicy, Tag("none")],
+    Discriminator(
+        _policy_tag,
+        custom_error_type="policy",
+        custom_error_message="expected a mapping with type: one of " + ", ".join(POLICY_TYPES),
+    ),
+]
+
+
+def _holding_cost(value: Any) -> Any:
+    per_hour, is_percent = units.parse_rate(value, allow_percent=True)
+    return {"per_hour": per_hour, "of_unit_cost": is_percent}
+
+
+class HoldingCost(StrictModel):
+    """Money per unit on hand per hour, or a fraction of the unit cost per hour."""
+
+    per_hour: float
+    of_unit_cost: bool
+
+
+class Product(StrictModel):
+    """A stock-keeping unit (SKU): its money, its stock and how it is replenished."""
+
+    price: Money
+    unit_cost: Money
+    holding_cost: Annotated[
+        HoldingCost,
+        BeforeValidator(_holding_cost),
+    ] = HoldingCost(per_hour=0.0, of_unit_cost=False)
+    initial_stock: Count = 0
+    shelf_life: PositiveDuration | None = None
+    supplier: str | None = None
+    policy: Policy = NoPolicy(type="none")
+
+    @property
+    def holding_cost_per_hour(self) -> float:
+        """Money per unit on hand per hour."""
+        hc = self.holding_cost
+        return hc.per_hour * self.unit_cost if hc.of_unit_cost else hc.per_hour
+
+
+# --------------------------------------------------------------------------- suppliers
+class Supplier(StrictModel):
+    """Where purchase orders go: how long they take and what each one costs."""
+
+    lead_time: DurationDist
+    order_cost: Money = 0.0
+    min_order: int | None = Field(default=None, ge=1)
+
+
+# --------------------------------------------------------------------------- staff
+ALL_DAYS = [0, 1, 2, 3, 4, 5, 6]
+
+
+class Shift(StrictModel):
+    """Workers on duty from ``start`` to ``end`` on the given days (an end at or before the start crosses midnight)."""
+
+    days: list[Weekday] = Field(default_factory=lambda: list(ALL_DAYS), min_length=1)
+    start: ClockTime
+    end: ClockTime
+    headcount: Count
+
+    @model_validator(mode="after")
+    def _check(self) -> Shift:
+        if self.start == 24.0:
+            raise ValueError('a shift cannot start at "24:00" (use "00:00" of the next day)')
+        if self.start == self.end:
+            raise ValueError("start and end are the same time: a shift must last longer than zero")
+        if len(set(self.days)) != len(self.days):
+            raise ValueError("a day is listed twice")
+        return self
+
+    @property
+    def length(self) -> float:
+        """Hours on duty per shift."""
+        return self.end - self.start if self.end > self.start else self.end + 24.0 - self.start
+
+
+class StaffPool(StrictModel):
+    """Interchangeable workers: a fixed headcount around the clock, or weekly shifts."""
+
+    headcount: Count | None = None
+    wage: MoneyRate = 0.0
+    shifts: list[Shift] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> StaffPool:
+        if (self.headcount is None) == (self.shifts is None):
+            raise ValueError("give either headcount (on duty around the clock) or shifts, not both")
+        return self
+
+
+# --------------------------------------------------------------------------- process
+class Step(StrictModel):
+    """One step every order goes through: a worker of ``staff`` busy for ``time`` (+ ``per_unit`` × units)."""
+
+    step: str = Field(min_length=1)
+    staff: str | None = None
+    time: DurationDist | None = None
+    per_unit: Duration = 0.0
+    queue_limit: Count | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Step:
+        if self.step == ALLOCATE:
+            extra = [k for k in ("staff", "time", "queue_limit") if getattr(self, k) is not None]
+            if extra or self.per_unit:
+                raise ValueError(
+                    "the allocate step reserves stock and takes no time: remove "
+                    + ", ".join(extra or ["per_unit"])
+                )
+            return self
+        if self.time is None:
+            raise ValueError(f'step "{self.step}" needs a time')
+        if self.queue_limit is not None and self.staff is None:
+            raise ValueError("queue_limit needs a staff pool: a step without staff has no queue")
+        return self
+
+
+# --------------------------------------------------------------------------- service, costs
+class Service(StrictModel):
+    """What the business promises its customers."""
+
+    promise: PositiveDuration | None = None
+
+
+class Costs(StrictModel):
+    """Penalties beyond the money in products and staff."""
+
+    backorder: MoneyRate = 0.0
+    lost_sale: Money = 0.0
+    waste: Money = 0.0
+    overtime_multiplier: float = Field(default=1.5, ge=1)
+
+
+# --------------------------------------------------------------------------- sweep
+class SampleRange(StrictModel):
+    """A range to sample one key from: numbers, or quantities with the same unit."""
+
+    min: int | float | str
+    max: int | float | str
+
+
+class Sample(StrictModel):
+    """Latin hypercube sample of ``n`` points over value ranges."""
+
+    n: int = Field(ge=1)
+    ranges: dict[str, SampleRange] = Field(min_length=1)
+    seed: int = Field(default=0, ge=0)
+
+
+class Sweep(StrictModel):
+    """A batch of scenario points: a full grid, or a sample of a larger space."""
+
+    grid: dict[str, Annotated[list[Any], Field(min_length=1)]] | None = None
+    sample: Sample | None = None
+    replications: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> Sweep:
+        if self.grid is None and self.sample is None:
+            raise ValueError("give a grid or a sample")
+        return self
+
+
+# --------------------------------------------------------------------------- scenario
+class Scenario(StrictModel):
+    """A whole business: demand, products, suppliers, staff, process, service and costs."""
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    currency: str = "USD"
+    run: Run
+    demand: Annotated[list[DemandStream], BeforeValidator(_demand_as_list), Field(min_length=1)]
+    products: dict[str, Product] = Field(default_factory=dict)
+    suppliers: dict[str, Supplier] = Field(default_factory=dict)
+    staff: dict[str, StaffPool] = Field(default_factory=dict)
+    process: list[Step] = Field(default_factory=list)
+    service: Service = Service()
+    costs: Costs = Costs()
+    variants: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    sweep: Sweep | None = None
+
+    # The merged raw data (after ``extends``) and where it came from, kept so that
+    # variants and changes are applied to what the planner wrote, then re-validated.
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _source: Any = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        skus = set(self.products)
+        for i, stream in enumerate(self.demand):
+            for sku in stream.sku_mix or {}:
+                if sku not in skus:
+                    problems.append(
+                        (("demand", i, "sku_mix", sku), f"no product {sku!r}" + _known(skus))
+                    )
+        for sku, product in self.products.items():
+            if product.supplier is not None and product.supplier not in self.suppliers:
+                problems.append(
+                    (
+                        ("products", sku, "supplier"),
+                        f"no supplier {product.supplier!r}" + _known(self.suppliers),
+                    )
+                )
+            if product.policy.type != "none" and product.supplier is None:
+                problems.append(
+                    (("products", sku, "policy"), f"a {product.policy.type} policy needs a supplier")
+                )
+        names: set[str] = set()
+        allocates = 0
+        for i, step in enumerate(self.process):
+            if step.step in names:
+                problems.append((("process", i, "step"), f"step {step.step!r} appears twice"))
+            names.add(step.step)
+            if step.step == ALLOCATE:
+                allocates += 1
+                if allocates > 1:
+                    problems.append((("process", i, "step"), "at most one allocate step"))
+            if step.staff is not None and step.staff not in self.staff:
+                problems.append(
+                    (("process", i, "staff"), f"no staff pool {step.staff!r}" + _known(self.staff))
+                )
+        if problems:
+            raise CrossReferenceError(problems)
+        return self
+
+    # ----------------------------------------------------------------- conveniences
+    @property
+    def steps(self) -> list[Step]:
+        """The steps that take time (every step but ``allocate``)."""
+        return [s for s in self.process if s.step != ALLOCATE]
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """A copy of the data this scenario was validated from (after ``extends``)."""
+        return copy.deepcopy(self._raw)
+
+    @property
+    def source(self) -> Any:
+        """Where the scenario came from (a :class:`sim.yamlio.Document`), or None."""
+        return self._source
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any], source: Any = None) -> Scenario:
+        """Validate plain data (as read from YAML) into a Scenario that remembers it."""
+        scenario = cls.model_validate(data)
+        scenario._raw = copy.deepcopy(data)
+        scenario._source = source
+        return scenario
+
+    def with_changes(self, changes: dict[str, Any]) -> Scenario:
+        """A new scenario: this one with ``{"dotted.path": value}`` changes, validated again.
+
+        >>> busier = scenario.with_changes({"demand.arrivals.rate": "600/day"})
+        """
+        from sim.loader import apply_changes  # the loader owns paths and error messages
+
+        return apply_changes(self, changes)
+
+    def variant(self, name: str) -> Scenario:
+        """The complete scenario of one variant (the base with that variant's changes)."""
+        if name not in self.variants:
+            raise KeyError(f"no variant {name!r}" + _known(self.variants))
+        base = self.raw
+        base.pop("variants", None)
+        base.pop("sweep", None)
+        return self.from_data(base, self._source).with_changes({**self.variants[name], "name": name})
+
+    def variant_scenarios(self) -> list[Scenario]:
+        """The base (without its variants) followed by every variant, in file order."""
+        base = self.raw
+        base.pop("variants", None)
+        base.pop("sweep", None)
+        return [self.from_data(base, self._source)] + [self.variant(n) for n in self.variants]
+
+
+class CrossReferenceError(ValueError):
+    """Names that do not match: a product's supplier, a step's staff pool, a SKU in a mix.
+
+    ``problems`` lists ``(loc, message)`` pairs, ``loc`` being the path of the key at fault,
+    so that each can be reported at its own line of the file.
+    """
+
+    def __init__(self, problems: list[tuple[tuple[str | int, ...], str]]) -> None:
+        self.problems = problems
+        super().__init__(
+            "; ".join(".".join(str(p) for p in loc) + ": " + msg for loc, msg in problems)
+        )
+
+
+def _known(names: Any) -> str:
+    names = sorted(names)
+    return f" (known: {', '.join(names)})" if names else " (none are defined)"

@@ -1,0 +1,184 @@
+"""Units: every duration and rate in a scenario says what it is measured in.
+
+A planner writes ``lead_time: 5d`` or ``rate: 400/day``; the model works in one
+clock unit, the **hour**. This module turns the written forms into hours (durations),
+events per hour (rates) and money per hour (money rates), and refuses a bare number
+where a unit is needed, so that ``lead_time: 5`` (days? hours?) is never misread.
+
+Only the standard library is used: configuration must stay light to import.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+__all__ = [
+    "CLOCK_FORMS",
+    "DURATION_FORMS",
+    "PERCENT_FORMS",
+    "RATE_FORMS",
+    "HOURS_PER",
+    "format_duration",
+    "parse_clock",
+    "parse_duration",
+    "parse_fraction",
+    "parse_rate",
+    "parse_weekday",
+]
+
+#: Hours in one of each accepted time unit (the clock unit of the model is the hour).
+HOURS_PER: dict[str, float] = {
+    "s": 1 / 3600,
+    "min": 1 / 60,
+    "h": 1.0,
+    "d": 24.0,
+    "w": 168.0,
+}
+
+# Aliases a planner may reasonably write; the canonical forms are the keys above.
+_UNIT_ALIASES: dict[str, str] = {
+    "s": "s", "sec": "s", "second": "s", "seconds": "s",
+    "min": "min", "mins": "min", "minute": "min", "minutes": "min",
+    "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
+    "d": "d", "day": "d", "days": "d",
+    "w": "w", "wk": "w", "week": "w", "weeks": "w",
+    "y": "y", "yr": "y", "year": "y", "years": "y",
+}
+_HOURS_PER_YEAR = 365 * 24.0
+
+DURATION_FORMS = '"45s", "15min", "2h", "3d" or "1w"'
+RATE_FORMS = '"400/day", "20/h", "3/min" or "2000/week"'
+PERCENT_FORMS = '0.95 or "95%"'
+CLOCK_FORMS = '"HH:MM" from "00:00" to "24:00", like "08:00"'
+
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_DURATION_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Z]+)\s*$")
+_RATE_RE = re.compile(rf"^\s*({_NUMBER})\s*(%?)\s*/\s*({_NUMBER})?\s*([a-zA-Z]+)\s*$")
+_CLOCK_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def _unit_hours(unit: str, *, allow_year: bool) -> float | None:
+    canonical = _UNIT_ALIASES.get(unit.lower())
+    if canonical is None:
+        return None
+    if canonical == "y":
+        return _HOURS_PER_YEAR if allow_year else None
+    return HOURS_PER[canonical]
+
+
+def _is_plain_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def parse_duration(value: object) -> float:
+    """Return the duration written as ``value`` in hours.
+
+    >>> parse_duration("15min")
+    0.25
+    >>> parse_duration("1.5d")
+    36.0
+    """
+    if _is_plain_number(value):
+        raise ValueError(f"expected a duration with its unit, like {DURATION_FORMS} (got {value!r})")
+    if not isinstance(value, str):
+        raise ValueError(f"expected a duration like {DURATION_FORMS} (got {_describe(value)})")
+    match = _DURATION_RE.match(value)
+    hours = _unit_hours(match.group(2), allow_year=True) if match else None
+    if match is None or hours is None:
+        raise ValueError(f"expected a duration like {DURATION_FORMS} (got {value!r})")
+    number = float(match.group(1))
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"a duration cannot be negative (got {value!r})")
+    return number * hours
+
+
+def parse_rate(value: object, *, allow_percent: bool = False) -> tuple[float, bool]:
+    """Return ``(per_hour, is_percent)`` for a rate like ``"400/day"`` or ``"25%/year"``.
+
+    ``is_percent`` is true for the ``"25%/year"`` form, whose number is a fraction
+    (0.25 per year here, returned per hour) of something else, such as a unit cost.
+    """
+    forms = RATE_FORMS + (' or a percentage like "25%/year"' if allow_percent else "")
+    if _is_plain_number(value):
+        raise ValueError(f"expected a rate with its time unit, like {forms} (got {value!r})")
+    if not isinstance(value, str):
+        raise ValueError(f"expected a rate like {forms} (got {_describe(value)})")
+    match = _RATE_RE.match(value)
+    hours = _unit_hours(match.group(4), allow_year=True) if match else None
+    if match is None or hours is None or (match.group(2) and not allow_percent):
+        raise ValueError(f"expected a rate like {forms} (got {value!r})")
+    number = float(match.group(1))
+    per = float(match.group(3)) if match.group(3) else 1.0
+    if not math.isfinite(number) or number < 0 or per <= 0:
+        raise ValueError(f"a rate cannot be negative (got {value!r})")
+    is_percent = bool(match.group(2))
+    if is_percent:
+        number /= 100.0
+    return number / (per * hours), is_percent
+
+
+def parse_fraction(value: object) -> float:
+    """Return a fraction in [0, 1] written as ``0.95`` or ``"95%"``."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a fraction like {PERCENT_FORMS} (got {value!r})")
+    if _is_plain_number(value):
+        number = float(value)  # type: ignore[arg-type]
+    elif isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            number = float(value.strip()[:-1]) / 100.0
+        except ValueError:
+            raise ValueError(f"expected a fraction like {PERCENT_FORMS} (got {value!r})") from None
+    else:
+        raise ValueError(f"expected a fraction like {PERCENT_FORMS} (got {_describe(value)})")
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"expected a fraction between 0 and 1 (0% and 100%) (got {value!r})")
+    return number
+
+
+def parse_clock(value: object) -> float:
+    """Return hours after midnight for a clock time ``"HH:MM"`` (``"24:00"`` is 24.0)."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected a clock time {CLOCK_FORMS} (got {_describe(value)})")
+    match = _CLOCK_RE.match(value)
+    if match is None:
+        raise ValueError(f"expected a clock time {CLOCK_FORMS} (got {value!r})")
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    if minutes >= 60 or hours > 24 or (hours == 24 and minutes):
+        raise ValueError(f"expected a clock time {CLOCK_FORMS} (got {value!r})")
+    return hours + minutes / 60.0
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKDAY_ALIASES = {name: i for i, name in enumerate(WEEKDAYS)} | {
+    full: i
+    for i, full in enumerate(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    )
+}
+
+
+def parse_weekday(value: object) -> int:
+    """Return 0 for Monday ... 6 for Sunday."""
+    if isinstance(value, str) and value.strip().lower() in _WEEKDAY_ALIASES:
+        return _WEEKDAY_ALIASES[value.strip().lower()]
+    raise ValueError(f"expected a weekday: one of {', '.join(WEEKDAYS)} (got {_describe(value)})")
+
+
+def format_duration(hours: float) -> str:
+    """Render hours in the largest unit that keeps the number readable: ``36.0 -> "1.5d"``."""
+    for unit in ("w", "d", "h", "min", "s"):
+        value = hours / HOURS_PER[unit]
+        if abs(value) >= 1 or unit == "s":
+            return f"{value:g}{unit}"
+    raise AssertionError("unreachable")
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return repr(value)
