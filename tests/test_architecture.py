@@ -1,0 +1,29 @@
+"""Imports point one way: configuration never imports SimPy, the model never draws or reads files."""
+
+import subprocess
+import sys
+
+import pytest
+
+
+def _loaded_after(module: str) -> set[str]:
+    code = f"import sys, {module}; print('\\n'.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return {name.split(".")[0] for name in out.stdout.split()}
+
+
+@pytest.mark.parametrize("module", ["sim.scenario", "sim.units", "sim.distributions"])
+def test_configuration_does_not_import_simpy(module):
+    """Scenario objects are inert data: loading them never pulls in the simulation engine."""
+    assert "simpy" not in _loaded_after(module)
+
+
+@pytest.mark.parametrize("heavy", ["pandas", "matplotlib", "yaml", "scipy"])
+def test_model_stays_free_of_io_plotting_and_statistics(heavy):
+    """A worker that only simulates never imports pandas, matplotlib, YAML or scipy."""
+    assert heavy not in _loaded_after("sim.model")
+
+
+def test_import_sim_does_not_import_matplotlib():
+    """``import sim`` stays light: plotting libraries load only when a plot is drawn."""
+    assert "matplotlib" not in _loaded_after("sim")
