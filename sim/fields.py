@@ -7,6 +7,7 @@ each publishes a JSON Schema that editors can use to check a file as it is typed
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -60,15 +61,51 @@ def _weekday(value: Any) -> Any:
     return units.parse_weekday(value)
 
 
-_DURATION_PATTERN = r"^\s*[0-9.]+(e[+-]?[0-9]+)?\s*(s|sec|min|mins|h|hr|hrs|hours?|d|days?|w|wk|weeks?|y|yr|years?)\s*$"
-_RATE_PATTERN = r"^\s*[0-9.]+(e[+-]?[0-9]+)?\s*/\s*([0-9.]+\s*)?(s|sec|min|h|hr|hour|d|day|w|wk|week|y|yr|year)s?\s*$"
+def _any_case(word: str) -> str:
+    """A regex for ``word`` in any letter case (JSON Schema patterns have no flags)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+# The JSON Schema patterns accept exactly the forms :mod:`sim.units` parses (any case,
+# every unit alias), so that an editor never flags a file that would load.
+_UNIT_PATTERN = "(" + "|".join(
+    _any_case(unit) for unit in sorted(units._UNIT_ALIASES, key=lambda u: (-len(u), u))
+) + ")"
+_NUMBER_PATTERN = r"\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+_DURATION_PATTERN = rf"^\s*{_NUMBER_PATTERN}\s*{_UNIT_PATTERN}\s*$"
+_RATE_PATTERN = rf"^\s*{_NUMBER_PATTERN}\s*/\s*({_NUMBER_PATTERN}\s*)?{_UNIT_PATTERN}\s*$"
+#: A rate that may also be a percentage per time (``"25%/year"``), as in ``holding_cost``.
+_PERCENT_RATE_PATTERN = (
+    rf"^\s*{_NUMBER_PATTERN}\s*%?\s*/\s*({_NUMBER_PATTERN}\s*)?{_UNIT_PATTERN}\s*$"
+)
+_PERCENT_PATTERN = r"^\s*\+?(100(\.0*)?|[0-9]{1,2}(\.[0-9]*)?|\.[0-9]+)\s*%\s*$"
+_CLOCK_PATTERN = r"^\s*(([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00)\s*$"
+_WEEKDAY_PATTERN = (
+    "^\\s*("
+    + "|".join(_any_case(day) for day in sorted(units._WEEKDAY_ALIASES, key=lambda d: (-len(d), d)))
+    + ")\\s*$"
+)
+
+
+def _string_schema(pattern: str, description: str, examples: list[str]) -> dict[str, Any]:
+    # ``patternErrorMessage`` is read by the VS Code YAML extension instead of the regex.
+    return {
+        "type": "string",
+        "pattern": pattern,
+        "description": description,
+        "examples": examples,
+        "patternErrorMessage": f"expected {description}",
+    }
+
 
 #: A length of time, in hours once parsed: ``"45s"``, ``"15min"``, ``"2h"``, ``"3d"``, ``"1w"``.
 Duration = Annotated[
     float,
     BeforeValidator(_duration),
     WithJsonSchema(
-        {"type": "string", "pattern": _DURATION_PATTERN, "description": f"a duration: {units.DURATION_FORMS}"}
+        _string_schema(
+            _DURATION_PATTERN, f"a duration like {units.DURATION_FORMS}", ["15min", "2h", "3d"]
+        )
     ),
 ]
 #: A duration that must be longer than zero.
@@ -76,21 +113,29 @@ PositiveDuration = Annotated[
     float,
     BeforeValidator(_positive_duration),
     WithJsonSchema(
-        {"type": "string", "pattern": _DURATION_PATTERN, "description": f"a duration > 0: {units.DURATION_FORMS}"}
+        _string_schema(
+            _DURATION_PATTERN,
+            f"a duration longer than zero, like {units.DURATION_FORMS}",
+            ["15min", "2h", "3d"],
+        )
     ),
 ]
 #: Events per hour once parsed: ``"400/day"``, ``"20/h"``.
 Rate = Annotated[
     float,
     BeforeValidator(_rate),
-    WithJsonSchema({"type": "string", "pattern": _RATE_PATTERN, "description": f"a rate: {units.RATE_FORMS}"}),
+    WithJsonSchema(
+        _string_schema(_RATE_PATTERN, f"a rate like {units.RATE_FORMS}", ["400/day", "20/h"])
+    ),
 ]
 #: Money per hour once parsed: ``"22/h"`` per staff hour, ``"0.5/day"`` per unit.
 MoneyRate = Annotated[
     float,
     BeforeValidator(_rate),
     WithJsonSchema(
-        {"type": "string", "pattern": _RATE_PATTERN, "description": 'money per time, like "22/h" or "0.5/day"'}
+        _string_schema(
+            _RATE_PATTERN, 'money per time, like "22/h" or "0.5/day"', ["22/h", "0.5/day"]
+        )
     ),
 ]
 #: A fraction in [0, 1]: ``0.95`` or ``"95%"``.
@@ -101,7 +146,7 @@ Fraction = Annotated[
         {
             "anyOf": [
                 {"type": "number", "minimum": 0, "maximum": 1},
-                {"type": "string", "pattern": r"^\s*[0-9.]+\s*%\s*$"},
+                {"type": "string", "pattern": _PERCENT_PATTERN},
             ],
             "description": f"a fraction: {units.PERCENT_FORMS}",
         }
@@ -112,14 +157,20 @@ ClockTime = Annotated[
     float,
     BeforeValidator(_clock),
     WithJsonSchema(
-        {"type": "string", "pattern": r"^\s*([01]?[0-9]|2[0-4]):[0-5][0-9]\s*$", "description": units.CLOCK_FORMS}
+        _string_schema(_CLOCK_PATTERN, f"a clock time {units.CLOCK_FORMS}", ["08:00", "16:00"])
     ),
 ]
 #: 0 = Monday ... 6 = Sunday, from ``mon`` ... ``sun``.
 Weekday = Annotated[
     int,
     BeforeValidator(_weekday),
-    WithJsonSchema({"type": "string", "enum": list(units.WEEKDAYS), "description": "a weekday"}),
+    WithJsonSchema(
+        _string_schema(
+            _WEEKDAY_PATTERN,
+            "a weekday: " + ", ".join(units.WEEKDAYS) + " (or the full name)",
+            list(units.WEEKDAYS),
+        )
+    ),
 ]
 #: A plain amount of money in the scenario's currency.
 Money = Annotated[float, Field(ge=0)]
