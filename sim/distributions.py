@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
 from sim.fields import Duration, StrictModel
-from sim.units import DURATION_FORMS
+from sim.units import DURATION_FORMS, format_duration
 
 __all__ = [
     "BLOCK",
@@ -147,7 +147,10 @@ class Triangular(StrictModel):
     @model_validator(mode="after")
     def _check(self) -> Triangular:
         if not self.min <= self.mode <= self.max:
-            raise ValueError("expected min <= mode <= max")
+            raise ValueError(
+                f"expected min <= mode <= max (got min={format_duration(self.min)}, "
+                f"mode={format_duration(self.mode)}, max={format_duration(self.max)})"
+            )
         if self.min == self.max:
             raise ValueError("min and max must differ (use a constant duration instead)")
         return self

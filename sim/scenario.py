@@ -419,13 +419,13 @@ class Scenario(StrictModel):
         names: set[str] = set()
         allocates = 0
         for i, step in enumerate(self.process):
-            if step.step in names:
-                problems.append((("process", i, "step"), f"step {step.step!r} appears twice"))
-            names.add(step.step)
             if step.step == ALLOCATE:
                 allocates += 1
                 if allocates > 1:
                     problems.append((("process", i, "step"), "at most one allocate step"))
+            elif step.step in names:
+                problems.append((("process", i, "step"), f"step {step.step!r} appears twice"))
+            names.add(step.step)
             if step.staff is not None and step.staff not in self.staff:
                 problems.append(
                     (("process", i, "staff"), f"no staff pool {step.staff!r}" + _known(self.staff))

@@ -169,7 +169,8 @@ def format_duration(hours: float) -> str:
     """Render hours in the largest unit that keeps the number readable: ``36.0 -> "1.5d"``."""
     for unit in ("w", "d", "h", "min", "s"):
         value = hours / HOURS_PER[unit]
-        if abs(value) >= 1 or unit == "s":
+        # Prefer a unit that gives a short, exact-looking number ("100d", not "14.2857w").
+        if unit == "s" or (abs(value) >= 1 and abs(value * 100 - round(value * 100)) < 1e-9):
             return f"{value:g}{unit}"
     raise AssertionError("unreachable")
 
