@@ -370,8 +370,18 @@ class EmpiricalDuration(StrictModel):
         return _from_blocks(lambda n: rng.choice(values, n, p=p))
 
 
-DURATION_DISTS = ("constant", "exponential", "uniform", "triangular", "normal", "lognormal",
-                  "gamma", "erlang", "weibull", "empirical")
+DURATION_DISTS = (
+    "constant",
+    "exponential",
+    "uniform",
+    "triangular",
+    "normal",
+    "lognormal",
+    "gamma",
+    "erlang",
+    "weibull",
+    "empirical",
+)
 
 
 def _duration_shorthand(value: Any) -> Any:

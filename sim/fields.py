@@ -68,9 +68,11 @@ def _any_case(word: str) -> str:
 
 # The JSON Schema patterns accept exactly the forms :mod:`sim.units` parses (any case,
 # every unit alias), so that an editor never flags a file that would load.
-_UNIT_PATTERN = "(" + "|".join(
-    _any_case(unit) for unit in sorted(units._UNIT_ALIASES, key=lambda u: (-len(u), u))
-) + ")"
+_UNIT_PATTERN = (
+    "("
+    + "|".join(_any_case(unit) for unit in sorted(units._UNIT_ALIASES, key=lambda u: (-len(u), u)))
+    + ")"
+)
 _NUMBER_PATTERN = r"\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
 _DURATION_PATTERN = rf"^\s*{_NUMBER_PATTERN}\s*{_UNIT_PATTERN}\s*$"
 _RATE_PATTERN = rf"^\s*{_NUMBER_PATTERN}\s*/\s*({_NUMBER_PATTERN}\s*)?{_UNIT_PATTERN}\s*$"

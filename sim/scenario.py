@@ -23,12 +23,11 @@ from pydantic import (
 )
 
 from sim import units
-from sim.distributions import CountDist, DurationDist
+from sim.distributions import ConstantCount, CountDist, DurationDist
 from sim.fields import (
     ClockTime,
     Count,
     Duration,
-    Fraction,
     Money,
     MoneyRate,
     PositiveDuration,
@@ -108,7 +107,7 @@ class Arrivals(StrictModel):
     _check_day = field_validator("by_weekday")(_weights(7, "weekday, Monday first"))
 
     def profile(self) -> list[float]:
-        """168 factors, Monday 00:00 first, whose mean is 1: the rate in hour h is rate × factor[h]."""
+        """168 hourly factors from Monday 00:00 with mean 1: hour h runs at rate × factor[h]."""
         hours = self.by_hour or [1.0] * 24
         days = self.by_weekday or [1.0] * 7
         raw = [d * h for d in days for h in hours]
@@ -121,9 +120,9 @@ class DemandStream(StrictModel):
 
     name: str | None = None
     arrivals: Arrivals
-    lines: CountDist = Field(default_factory=lambda: {"dist": "constant", "value": 1})
+    lines: CountDist = Field(default_factory=lambda: ConstantCount(value=1))
     sku_mix: dict[str, Annotated[float, Field(ge=0)]] | None = None
-    quantity: CountDist = Field(default_factory=lambda: {"dist": "constant", "value": 1})
+    quantity: CountDist = Field(default_factory=lambda: ConstantCount(value=1))
     when_out_of_stock: Literal["backorder", "lost"] = "backorder"
     patience: DurationDist | None = None
 
@@ -170,7 +169,7 @@ class BaseStockPolicy(StrictModel):
 
 
 class PeriodicPolicy(StrictModel):
-    """Every ``review``, order up to ``S`` (only if the position is at or below ``s``, when given)."""
+    """Every ``review``, order up to ``S`` (if ``s`` is given: only when the position is <= s)."""
 
     type: Literal["periodic"]
     review: PositiveDuration
@@ -261,7 +260,8 @@ ALL_DAYS = [0, 1, 2, 3, 4, 5, 6]
 
 
 class Shift(StrictModel):
-    """Workers on duty from ``start`` to ``end`` on the given days (an end at or before the start crosses midnight)."""
+    """Workers on duty from ``start`` to ``end`` on ``days``; an end at or before the start
+    crosses midnight (``days`` are the days the shift starts)."""
 
     days: list[Weekday] = Field(default_factory=lambda: list(ALL_DAYS), min_length=1)
     start: ClockTime
@@ -300,7 +300,7 @@ class StaffPool(StrictModel):
 
 # --------------------------------------------------------------------------- process
 class Step(StrictModel):
-    """One step every order goes through: a worker of ``staff`` busy for ``time`` (+ ``per_unit`` × units)."""
+    """A step of every order: one worker of ``staff`` busy ``time`` + ``per_unit`` × units."""
 
     step: str = Field(min_length=1)
     staff: str | None = None
@@ -414,7 +414,10 @@ class Scenario(StrictModel):
                 )
             if product.policy.type != "none" and product.supplier is None:
                 problems.append(
-                    (("products", sku, "policy"), f"a {product.policy.type} policy needs a supplier")
+                    (
+                        ("products", sku, "policy"),
+                        f"a {product.policy.type} policy needs a supplier",
+                    )
                 )
         names: set[str] = set()
         allocates = 0
@@ -474,7 +477,9 @@ class Scenario(StrictModel):
         base = self.raw
         base.pop("variants", None)
         base.pop("sweep", None)
-        return self.from_data(base, self._source).with_changes({**self.variants[name], "name": name})
+        return self.from_data(base, self._source).with_changes(
+            {**self.variants[name], "name": name}
+        )
 
     def variant_scenarios(self) -> list[Scenario]:
         """The base (without its variants) followed by every variant, in file order."""

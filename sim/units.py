@@ -38,12 +38,30 @@ HOURS_PER: dict[str, float] = {
 
 # Aliases a planner may reasonably write; the canonical forms are the keys above.
 _UNIT_ALIASES: dict[str, str] = {
-    "s": "s", "sec": "s", "second": "s", "seconds": "s",
-    "min": "min", "mins": "min", "minute": "min", "minutes": "min",
-    "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
-    "d": "d", "day": "d", "days": "d",
-    "w": "w", "wk": "w", "week": "w", "weeks": "w",
-    "y": "y", "yr": "y", "year": "y", "years": "y",
+    "s": "s",
+    "sec": "s",
+    "second": "s",
+    "seconds": "s",
+    "min": "min",
+    "mins": "min",
+    "minute": "min",
+    "minutes": "min",
+    "h": "h",
+    "hr": "h",
+    "hrs": "h",
+    "hour": "h",
+    "hours": "h",
+    "d": "d",
+    "day": "d",
+    "days": "d",
+    "w": "w",
+    "wk": "w",
+    "week": "w",
+    "weeks": "w",
+    "y": "y",
+    "yr": "y",
+    "year": "y",
+    "years": "y",
 }
 _HOURS_PER_YEAR = 365 * 24.0
 
@@ -80,7 +98,9 @@ def parse_duration(value: object) -> float:
     36.0
     """
     if _is_plain_number(value):
-        raise ValueError(f"expected a duration with its unit, like {DURATION_FORMS} (got {value!r})")
+        raise ValueError(
+            f"expected a duration with its unit, like {DURATION_FORMS} (got {value!r})"
+        )
     if not isinstance(value, str):
         raise ValueError(f"expected a duration like {DURATION_FORMS} (got {_describe(value)})")
     match = _DURATION_RE.match(value)

@@ -1,4 +1,4 @@
-"""Imports point one way: configuration never imports SimPy, the model never draws or reads files."""
+"""Imports point one way: configuration never imports SimPy; the model never draws or reads."""
 
 import subprocess
 import sys
