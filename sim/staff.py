@@ -1,0 +1,163 @@
+"""Staff: pools of interchangeable workers, on duty by headcount or by weekly shifts.
+
+A pool is a room of workers and one first-come first-served line of orders in front
+of it, shared by every step the pool works on. The room's size (*on duty*) follows
+the weekly shift plan; the number at work (*busy*) never exceeds it when a task
+starts. When a shift ends mid-task the worker finishes the task: that time is
+**overtime**, the integral of ``max(0, busy - on_duty)``, and no new task starts until
+``busy < on_duty`` again. When on-duty rises, the queue is served at once.
+
+The pool is a small class of counters and a deque rather than a ``simpy.Resource``:
+a resource costs a request event, a release event and a process switch per task.
+Abandoned orders are left in the deque and skipped when popped (lazy deletion); the
+deque is compacted when they outnumber the live entries, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from sim.metrics import TimeAverage
+
+if TYPE_CHECKING:
+    import simpy
+
+    from sim.scenario import Shift, StaffPool
+
+__all__ = ["Pool", "weekly_levels"]
+
+HOURS_PER_WEEK = 168
+_MINUTES_PER_WEEK = HOURS_PER_WEEK * 60
+
+
+def weekly_levels(shifts: list[Shift]) -> list[tuple[float, int]]:
+    """The on-duty headcount over a week as ``[(hour_of_week, level), ...]``, from hour 0.
+
+    Each level holds from its hour until the next one (and the last until the end of
+    the week). A shift starts on each of its ``days`` at ``start`` and lasts
+    ``shift.length`` hours (crossing midnight when ``end <= start``; Sunday's night
+    shift runs into Monday morning). Overlapping shifts add up. Times are counted in
+    whole minutes so that a shift ending exactly when another starts leaves no sliver.
+
+    >>> from sim.scenario import Shift
+    >>> weekly_levels([Shift(days=["mon"], start="22:00", end="06:00", headcount=2)])
+    [(0.0, 0), (22.0, 2), (30.0, 0)]
+    """
+    spans: list[tuple[int, int, int]] = []  # (start minute of week, length in minutes, headcount)
+    points = {0}
+    for shift in shifts:
+        length = round(shift.length * 60)
+        for day in shift.days:
+            start = (day * 24 * 60 + round(shift.start * 60)) % _MINUTES_PER_WEEK
+            spans.append((start, length, shift.headcount))
+            points.add(start)
+            points.add((start + length) % _MINUTES_PER_WEEK)
+    levels: list[tuple[float, int]] = []
+    for minute in sorted(points):
+        level = sum(h for s, n, h in spans if (minute - s) % _MINUTES_PER_WEEK < n)
+        if not levels or levels[-1][1] != level:
+            levels.append((minute / 60.0, level))
+    return levels
+
+
+class Pool:
+    """Workers of one staff pool: how many are on duty, how many are busy, who waits."""
+
+    __slots__ = (
+        "name", "env", "wage", "window", "on_duty", "busy", "queue", "steps", "dead",
+        "busy_level", "on_duty_level", "overtime_level", "_levels", "_next", "_week",
+    )
+
+    def __init__(
+        self, name: str, spec: StaffPool, env: simpy.Environment, window: tuple[float, float]
+    ) -> None:
+        self.name = name
+        self.env = env
+        self.wage = spec.wage
+        self.window = window
+        self.busy = 0
+        self.queue: deque[Any] = deque()  # orders waiting for any step of this pool, FIFO
+        self.steps: list[Any] = []  # the StaffedSteps served by this pool
+        self.dead = 0  # abandoned orders still sitting in the deque
+        if spec.shifts is None:
+            assert spec.headcount is not None
+            self._levels = [(0.0, spec.headcount)]
+        else:
+            self._levels = weekly_levels(spec.shifts)
+        self.on_duty = self._levels[0][1]
+        start, end = window
+        self.busy_level = TimeAverage(start, end)
+        self.on_duty_level = TimeAverage(start, end, level=self.on_duty)
+        self.overtime_level = TimeAverage(start, end)
+        self._week = 0
+        self._next = 1
+        if len(self._levels) > 1:
+            self._schedule_change()
+
+    # ----------------------------------------------------------------- shifts
+    def _schedule_change(self) -> None:
+        if self._next == len(self._levels):
+            self._next = 0
+            self._week += 1
+        hour = self._week * HOURS_PER_WEEK + self._levels[self._next][0]
+        self.env.timeout(hour - self.env.now).callbacks.append(self._shift_change)
+
+    def _shift_change(self, _event: Any) -> None:
+        self.set_on_duty(self.env.now, self._levels[self._next][1])
+        self._next += 1
+        self._schedule_change()
+
+    def set_on_duty(self, now: float, level: int) -> None:
+        """Workers come on or go off duty; newly free workers take waiting orders."""
+        busy = self.busy
+        old_over = busy - self.on_duty if busy > self.on_duty else 0
+        new_over = busy - level if busy > level else 0
+        self.on_duty_level.set(now, level)
+        if new_over != old_over:
+            self.overtime_level.set(now, new_over)
+        self.on_duty = level
+        queue = self.queue
+        while self.busy < level and queue:
+            order = queue.popleft()
+            step = order.waiting
+            if step is None:  # abandoned: lazily deleted here
+                self.dead -= 1
+                continue
+            self.busy += 1
+            self.busy_level.add(now, 1)
+            step.start(order, now)
+
+    # ----------------------------------------------------------------- tasks
+    def release(self, now: float) -> None:
+        """A worker finished a task: take the next waiting order, or go idle (or home)."""
+        busy = self.busy
+        if busy > self.on_duty:  # working past the end of the shift: go home
+            self.overtime_level.add(now, -1)
+        elif busy == self.on_duty:
+            queue = self.queue
+            while queue:
+                order = queue.popleft()
+                step = order.waiting
+                if step is not None:
+                    step.start(order, now)  # the same worker goes straight on
+                    return
+                self.dead -= 1
+        self.busy = busy - 1
+        self.busy_level.add(now, -1)
+
+    def forget(self, order: Any) -> None:
+        """An order left the queue without being served; compact the deque if it is mostly dead."""
+        self.dead += 1
+        if self.dead > 64 and self.dead > len(self.queue) // 2:
+            self.queue = deque(o for o in self.queue if o.waiting is not None)
+            self.dead = 0
+
+    # ----------------------------------------------------------------- results
+    def hours(self) -> tuple[float, float, float]:
+        """(busy, on-duty, overtime) worker-hours inside the window."""
+        return (
+            self.busy_level.integral(),
+            self.on_duty_level.integral(),
+            self.overtime_level.integral(),
+        )

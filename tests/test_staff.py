@@ -1,0 +1,129 @@
+"""Staff pools: weekly shifts, overtime past a shift's end, labour cost and utilization."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.model import Model
+from sim.scenario import Scenario, Shift
+from sim.staff import weekly_levels
+
+
+def build(staff, *, process=None, horizon="1w", orders=(), overtime_multiplier=1.5):
+    """A model with one desk step, no random arrivals, and orders placed at fixed hours."""
+    data = {
+        "name": "staff-test",
+        "run": {"horizon": horizon},
+        "demand": {"arrivals": {"rate": "0/h"}},
+        "staff": staff,
+        "process": process or [{"step": "serve", "staff": "desk", "time": "2h"}],
+        "costs": {"overtime_multiplier": overtime_multiplier},
+    }
+    model = Model(Scenario.from_data(data), 0)
+    for t in orders:
+        model.channels[0].order_at(t)
+    model.run()
+    return model.metrics()
+
+
+def test_a_shift_crossing_midnight_is_on_duty_into_the_next_day():
+    """A Monday 22:00-06:00 shift is on duty from hour 22 to hour 30 of the week."""
+    levels = weekly_levels([Shift(days=["mon"], start="22:00", end="06:00", headcount=2)])
+    assert levels == [(0.0, 0), (22.0, 2), (30.0, 0)]
+
+
+def test_a_sunday_night_shift_wraps_into_monday_morning():
+    """A Sunday 22:00-06:00 shift covers the first six hours of the week."""
+    levels = weekly_levels([Shift(days=["sun"], start="22:00", end="06:00", headcount=1)])
+    assert levels == [(0.0, 1), (6.0, 0), (166.0, 1)]
+
+
+def test_overlapping_shifts_add_up():
+    """Two shifts overlapping from 12:00 to 14:00 put both headcounts on duty."""
+    levels = weekly_levels([
+        Shift(days=["mon"], start="08:00", end="14:00", headcount=2),
+        Shift(days=["mon"], start="12:00", end="18:00", headcount=3),
+    ])
+    assert levels == [(0.0, 0), (8.0, 2), (12.0, 5), (14.0, 3), (18.0, 0)]
+
+
+def test_a_shift_ending_at_24_00_hands_over_without_a_gap():
+    """16:00-24:00 followed by the next day's 00:00-08:00 is one unbroken stretch."""
+    levels = weekly_levels([
+        Shift(days=["mon"], start="16:00", end="24:00", headcount=1),
+        Shift(days=["tue"], start="00:00", end="08:00", headcount=1),
+    ])
+    assert levels == [(0.0, 0), (16.0, 1), (32.0, 0)]
+
+
+def test_labour_is_paid_for_every_on_duty_hour_of_a_night_shift():
+    """A Monday night shift of 2 workers for 8h at 10/h costs 160 over a week, idle or not."""
+    staff = {"desk": {"wage": "10/h", "shifts": [
+        {"days": ["mon"], "start": "22:00", "end": "06:00", "headcount": 2}]}}
+    m = build(staff)
+    assert m["cost_labor", "desk"] == pytest.approx(160.0)
+    assert m["cost_labor", "all"] == pytest.approx(160.0)
+    assert m["utilization", "desk"] == 0.0
+
+
+def test_a_task_running_past_the_end_of_a_shift_is_overtime():
+    """A 2h task started at 09:00 in a 08:00-10:00 shift runs 1h of overtime at 1.5x."""
+    staff = {"desk": {"wage": "10/h", "shifts": [
+        {"days": ["mon"], "start": "08:00", "end": "10:00", "headcount": 1}]}}
+    m = build(staff, orders=(9.0,))
+    assert m["orders_completed", "all"] == 1
+    assert m["cycle_time_mean_h", "all"] == pytest.approx(2.0)
+    assert m["cost_labor", "desk"] == pytest.approx(10.0 * (2.0 + 1.5 * 1.0))
+    assert m["utilization", "desk"] == pytest.approx(2.0 / 3.0)
+
+
+def test_no_task_starts_after_the_shift_ends_and_the_queue_waits_for_the_next_shift():
+    """An order queued when the shift ends starts when the next day's shift begins."""
+    shift = {"start": "08:00", "end": "10:00", "headcount": 1}
+    staff = {"desk": {"wage": "10/h", "shifts": [shift]}}
+    m = build(staff, horizon="2d", orders=(9.0, 9.5))
+    # First: 9:00-11:00 (1h overtime). Second: waits from 9:30 until Tuesday 08:00 (hour 32).
+    assert m["orders_completed", "all"] == 2
+    assert m["wait_mean_h", "serve"] == pytest.approx((0.0 + 22.5) / 2)
+    assert m["cycle_time_mean_h", "all"] == pytest.approx((2.0 + 24.5) / 2)
+
+
+def test_a_rising_headcount_starts_queued_work_at_once():
+    """Orders waiting overnight all start when a 3-worker shift comes on duty."""
+    staff = {"desk": {"shifts": [{"start": "08:00", "end": "16:00", "headcount": 3}]}}
+    m = build(staff, horizon="1d", orders=(1.0, 2.0, 3.0))
+    assert m["orders_completed", "all"] == 3
+    assert m["wait_mean_h", "serve"] == pytest.approx((7.0 + 6.0 + 5.0) / 3)
+
+
+def test_a_constant_headcount_is_on_duty_around_the_clock():
+    """Three workers at 20/h with no work cost 3 x 24 x 20 a day and are 0% utilized."""
+    m = build({"desk": {"headcount": 3, "wage": "20/h"}}, horizon="1d")
+    assert m["cost_labor", "desk"] == pytest.approx(3 * 24 * 20.0)
+    assert m["utilization", "desk"] == 0.0
+
+
+def test_labour_is_counted_only_inside_the_window():
+    """Labour before the warm-up ends is not part of the window's cost."""
+    data = {
+        "name": "window",
+        "run": {"horizon": "2d", "warmup": "1d"},
+        "demand": {"arrivals": {"rate": "0/h"}},
+        "staff": {"desk": {"headcount": 1, "wage": "1/h"}},
+    }
+    model = Model(Scenario.from_data(data), 0)
+    model.run()
+    assert model.metrics()["cost_labor", "desk"] == pytest.approx(24.0)
+
+
+def test_weekly_shifts_repeat_every_week():
+    """Weekday, evening and Saturday shifts over two weeks are paid for every on-duty hour."""
+    staff = {"desk": {"wage": "1/h", "shifts": [
+        {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "16:00",
+         "headcount": 6},
+        {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "16:00", "end": "24:00",
+         "headcount": 3},
+        {"days": ["sat"], "start": "09:00", "end": "13:00", "headcount": 2},
+    ]}}
+    m = build(staff, horizon="2w")
+    assert m["cost_labor", "desk"] == pytest.approx(2 * (5 * 8 * 6 + 5 * 8 * 3 + 4 * 2))
