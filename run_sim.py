@@ -1,4 +1,5 @@
 """Command-line entry point: ``python run_sim.py SCENARIO.yaml`` (see ``sim.cli``)."""
 from sim.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # worker processes re-import this file: they must not run main()
+    raise SystemExit(main())

@@ -1,0 +1,228 @@
+"""Reports: the comparison table for people and the result files for programs.
+
+:func:`format_table` is what a planner reads in the terminal after a run: for every
+scenario a few headline numbers as ``mean ± half-width`` of their confidence interval,
+and under every variant its paired difference from the base, starred when the
+interval of that difference excludes zero (the change is larger than the noise).
+
+:func:`write_results` writes the files of the output contract (``docs/outputs.md``)
+all at once: everything is written into a temporary folder beside the target, then
+moved into place, so a run that fails half-way leaves no half-written files behind.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.results import Results
+
+__all__ = ["FILES", "format_html", "format_interval", "format_table", "write_results"]
+
+#: The files :func:`write_results` writes, in order.
+FILES = (
+    "summary.csv",
+    "replications.csv",
+    "comparison.png",
+    "cost_breakdown.png",
+    "timeseries.png",
+)
+
+# Short labels for the headline metrics; units come from the data (fractions are
+# shown as percentages).
+_LABELS = {
+    "throughput_per_day": "throughput",
+    "on_time_rate": "on-time rate",
+    "fill_rate": "fill rate",
+    "cost_total": "total cost",
+    "operating_income": "operating income",
+}
+
+
+def write_results(results: Results, out_dir: str | os.PathLike[str]) -> Path:
+    """Write ``summary.csv``, ``replications.csv`` and the figures into ``out_dir``.
+
+    Floats are written in full (``repr``) precision, so the same numbers always give
+    the same bytes. The files are first written to a temporary folder next to
+    ``out_dir`` and only moved into place when all of them are complete: if anything
+    fails, ``out_dir`` is left as it was. Other files in ``out_dir`` are not touched.
+    Returns the output folder.
+    """
+    from sim import plots
+
+    target = Path(out_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        results.summary().to_csv(staging / "summary.csv", index=False)
+        results.replications().to_csv(staging / "replications.csv", index=False)
+        for name, draw in (
+            ("comparison.png", plots.comparison_figure),
+            ("cost_breakdown.png", plots.cost_breakdown_figure),
+            ("timeseries.png", plots.timeseries_figure),
+        ):
+            plots.save_figure(draw(results), staging / name)
+        if target.exists():
+            # Replace our files one by one: the folder may hold other things of the user's.
+            for name in FILES:
+                os.replace(staging / name, target / name)
+            staging.rmdir()
+        else:
+            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; make it normal
+            staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# --------------------------------------------------------------------------- the table
+def _decimals(value: float, half: float) -> int:
+    """Decimals that show two significant digits of the half-width (or three of the value)."""
+    if math.isfinite(half) and half > 0:
+        scale, significant = half, 2
+    elif math.isfinite(value) and value != 0:
+        scale, significant = abs(value), 3
+    else:
+        return 0
+    return min(max(significant - 1 - math.floor(math.log10(scale)), 0), 4)
+
+
+def _number(value: float, decimals: int, sign: bool = False) -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    return f"{value:{'+' if sign else ''},.{decimals}f}"
+
+
+def format_interval(
+    mean: float, low: float, high: float, percent: bool = False, sign: bool = False
+) -> str:
+    """``"301 ± 19"``: a mean and the half-width of its interval, to two significant digits
+    of the half-width; fractions ×100 when ``percent``; ``"+2.4 ± 0.9"`` when ``sign``."""
+    scale = 100.0 if percent else 1.0
+    mean, half = mean * scale, (high - low) / 2 * scale
+    if math.isfinite(half) and half <= 1e-9 * abs(mean):
+        half = 0.0  # equal values, up to rounding: no spread at all
+    decimals = _decimals(mean, half)
+    text = _number(mean, decimals, sign)
+    if half == 0:
+        text += " ± 0"
+    elif math.isfinite(half):
+        text += f" ± {_number(half, decimals)}"
+    return text
+
+
+def _headings(headline: pd.DataFrame) -> list[tuple[str, str, str, bool]]:
+    """``(metric, label, unit label, percent)`` for each headline column."""
+    columns = []
+    for metric in dict.fromkeys(headline["metric"]):
+        label = _LABELS.get(metric, metric.replace("_", " "))
+        unit = str(headline.loc[headline["metric"] == metric, "unit"].iloc[0])
+        percent = unit == "fraction"
+        columns.append((metric, label, "%" if percent else unit, percent))
+    return columns
+
+
+def _rows(results: Results) -> tuple[list[str], list[list[str]], list[bool]]:
+    """Header cells, body rows and which rows are differences, for the headline table."""
+    headline = results.headline()
+    columns = _headings(headline)
+    header = ["scenario", *(f"{label} ({unit})" for _, label, unit, _ in columns)]
+    body: list[list[str]] = []
+    is_diff: list[bool] = []
+    for name in results.names:
+        rows = headline[headline["scenario"] == name].set_index("metric")
+        cells, diffs = [name], []
+        baseline = None
+        for metric, _, _, percent in columns:
+            if metric not in rows.index:
+                cells.append("")
+                diffs.append("")
+                continue
+            row = rows.loc[metric]
+            cells.append(format_interval(row["mean"], row["ci_low"], row["ci_high"], percent))
+            baseline = row["baseline"]
+            if isinstance(baseline, str):
+                diff = format_interval(
+                    row["diff"], row["diff_low"], row["diff_high"], percent, sign=True
+                )
+                diffs.append(diff + (" *" if row["significant"] else "  "))
+        body.append(cells)
+        is_diff.append(False)
+        if isinstance(baseline, str):
+            label = "  vs base" if baseline == results.base else f"  vs {baseline}"
+            body.append([label, *diffs])
+            is_diff.append(True)
+    return header, body, is_diff
+
+
+def _title(results: Results) -> str:
+    n = results.replication_count
+    return (
+        f"{results.base}: {n} replication{'s' if n != 1 else ''}, "
+        f"{results.confidence:.0%} confidence intervals"
+    )
+
+
+def _legend(results: Results) -> list[str]:
+    level = f"{results.confidence:.0%}"
+    lines = [f"mean ± half-width of its {level} confidence interval"]
+    if len(results.names) > 1:
+        lines.append(
+            "vs base: the variant minus the base, paired replication by replication "
+            "(same random numbers)"
+        )
+        lines.append(
+            f"* the {level} interval of that difference excludes zero: a real change, not noise"
+        )
+    return lines
+
+
+def format_table(results: Results) -> str:
+    """The headline comparison as aligned text, for the terminal."""
+    header, body, _ = _rows(results)
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:]))
+        return "  ".join([first, *rest]).rstrip()
+
+    rule = "-" * len(line(header))
+    lines = [_title(results), "", line(header), rule, *(line(row) for row in body), rule]
+    lines.extend(_legend(results))
+    return "\n".join(lines)
+
+
+def format_html(results: Results) -> str:
+    """The headline comparison as an HTML table, for notebooks."""
+    header, body, is_diff = _rows(results)
+    cells = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    rows = [f"<tr>{cells}</tr>"]
+    for row, diff in zip(body, is_diff):
+        style = ' style="font-style: italic; color: #555"' if diff else ""
+        tds = "".join(
+            f'<td style="text-align: {"left" if i == 0 else "right"}; white-space: pre">'
+            f"{html.escape(c)}</td>"
+            for i, c in enumerate(row)
+        )
+        rows.append(f"<tr{style}>{tds}</tr>")
+    return (
+        f"<div><p><b>{html.escape(_title(results))}</b></p>"
+        f"<table>{''.join(rows)}</table>"
+        f"<p><small>{'<br>'.join(html.escape(line) for line in _legend(results))}</small></p></div>"
+    )

@@ -1,0 +1,304 @@
+"""Results: what every replication of every scenario measured, as tidy tables.
+
+A :class:`Results` holds one row per scenario × replication × metric × subject (the
+``replications.csv`` table) and the time series the model recorded (inventory on hand,
+queue lengths, ...). Everything else is computed from those rows on demand:
+
+* :meth:`Results.summary`: the mean of each metric over replications and its Student-t
+  confidence interval (``summary.csv``);
+* :meth:`Results.compare`: each variant minus its base, replication by replication
+  (a paired comparison: both met the same customers, so most noise cancels);
+* :meth:`Results.series`: the time series averaged over replications;
+* :meth:`Results.plot`: the figures of :mod:`sim.plots`.
+
+In a terminal or a notebook a Results shows a short headline table. pandas is imported
+here; worker processes never import this module.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim import stats
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from sim.scenario import Scenario
+
+__all__ = ["REPLICATION_COLUMNS", "SERIES_COLUMNS", "Results"]
+
+#: Columns of :meth:`Results.replications` (and of ``replications.csv``), in order.
+REPLICATION_COLUMNS = ("scenario", "replication", "metric", "subject", "value", "unit")
+#: Columns of the recorded time series, one row per observation, in order.
+SERIES_COLUMNS = ("scenario", "replication", "series", "subject", "time_h", "value")
+
+# Time series whose replications were observed at different times are averaged on a
+# common grid of at most this many points (each replication holds its last level).
+_GRID_POINTS = 400
+
+
+class Results:
+    """The outcome of :func:`sim.run`: replication rows, time series and how to read them.
+
+    ``replications`` has the columns :data:`REPLICATION_COLUMNS`; ``series`` the columns
+    :data:`SERIES_COLUMNS` (or is None). ``confidence`` is the level of every interval.
+    ``base`` is the scenario the others are compared with (default: the first);
+    ``baselines`` maps each scenario to the one it is compared with (default: ``base``).
+    ``scenarios`` are the :class:`~sim.scenario.Scenario` objects that were run, in order.
+    """
+
+    def __init__(
+        self,
+        replications: pd.DataFrame,
+        series: pd.DataFrame | None = None,
+        *,
+        confidence: float = 0.95,
+        base: str | None = None,
+        scenarios: Sequence[Scenario] = (),
+        baselines: Mapping[str, str] | None = None,
+    ) -> None:
+        missing = [c for c in REPLICATION_COLUMNS if c not in replications.columns]
+        if missing:
+            raise ValueError(f"Results: the replication table lacks column(s) {', '.join(missing)}")
+        self._rows = replications.loc[:, list(REPLICATION_COLUMNS)].reset_index(drop=True)
+        if series is None:
+            series = pd.DataFrame({c: [] for c in SERIES_COLUMNS})
+        self._series = series.loc[:, list(SERIES_COLUMNS)].reset_index(drop=True)
+        self.confidence = float(confidence)
+        self.scenarios: list[Scenario] = list(scenarios)
+        names = [s.name for s in self.scenarios] or list(pd.unique(self._rows["scenario"]))
+        #: Scenario names, in the order they were run (the base first).
+        self.names: list[str] = [str(name) for name in names]
+        if not self.names:
+            raise ValueError("Results: there are no replication rows")
+        self.base = base if base is not None else self.names[0]
+        self.baselines: dict[str, str] = {name: self.base for name in self.names}
+        self.baselines.update(baselines or {})
+
+    @classmethod
+    def from_outputs(
+        cls,
+        outputs: Iterable[Any],
+        scenarios: Sequence[Scenario],
+        *,
+        baselines: Mapping[str, str] | None = None,
+    ) -> Results:
+        """Tabulate the model's replication outputs (in any order) for ``scenarios``.
+
+        Each output has ``scenario``, ``replication``, ``metrics`` (``(metric, subject,
+        value, unit)`` rows) and ``series`` (``(series, subject, time_h, value)`` rows).
+        Outputs are sorted by scenario order, then replication, never by arrival, so
+        the tables do not depend on which worker finished first.
+        """
+        order = {scenario.name: i for i, scenario in enumerate(scenarios)}
+        ordered = sorted(outputs, key=lambda out: (order[out.scenario], out.replication))
+        metric_rows = [
+            (out.scenario, out.replication, metric, subject, value, unit)
+            for out in ordered
+            for metric, subject, value, unit in out.metrics
+        ]
+        series_rows = [
+            (out.scenario, out.replication, name, subject, time_h, value)
+            for out in ordered
+            for name, subject, time_h, value in out.series
+        ]
+        rows = pd.DataFrame.from_records(metric_rows, columns=list(REPLICATION_COLUMNS))
+        rows = rows.astype({"replication": "int64", "value": "float64"})
+        series = pd.DataFrame.from_records(series_rows, columns=list(SERIES_COLUMNS))
+        series = series.astype({"replication": "int64", "time_h": "float64", "value": "float64"})
+        confidence = scenarios[0].run.confidence if scenarios else 0.95
+        return cls(
+            rows,
+            series,
+            confidence=confidence,
+            base=scenarios[0].name if scenarios else None,
+            scenarios=scenarios,
+            baselines=baselines,
+        )
+
+    # ----------------------------------------------------------------- tables
+    def replications(self) -> pd.DataFrame:
+        """One row per scenario × replication × metric × subject (``replications.csv``)."""
+        return self._rows.copy()
+
+    def summary(self) -> pd.DataFrame:
+        """Mean over replications with its confidence interval (``summary.csv``).
+
+        Columns: ``scenario, metric, subject, mean, ci_low, ci_high, sd, n, unit``.
+        """
+        return self._summary.copy()
+
+    @cached_property
+    def _summary(self) -> pd.DataFrame:
+        return stats.summarize(self._rows, self.confidence)
+
+    def compare(self) -> pd.DataFrame:
+        """Each variant minus its base, paired replication by replication, with intervals.
+
+        Columns: ``scenario, metric, subject, base_mean, variant_mean, diff, ci_low,
+        ci_high, significant, unit``; ``significant`` is True when the interval of the
+        difference excludes zero.
+        """
+        return self._comparison.copy()
+
+    @cached_property
+    def _comparison(self) -> pd.DataFrame:
+        parts = []
+        for baseline in dict.fromkeys(self.baselines[name] for name in self.names):
+            members = [n for n in self.names if self.baselines[n] == baseline and n != baseline]
+            if not members:
+                continue
+            rows = self._rows[self._rows["scenario"].isin([baseline, *members])]
+            parts.append(stats.compare(rows, baseline, self.confidence))
+        if not parts:
+            return pd.DataFrame({c: [] for c in stats.COMPARISON_COLUMNS})
+        table = pd.concat(parts, ignore_index=True)
+        position = table["scenario"].map({name: i for i, name in enumerate(self.names)})
+        return table.iloc[np.argsort(position.to_numpy(), kind="stable")].reset_index(drop=True)
+
+    def series(self) -> pd.DataFrame:
+        """The recorded time series, averaged over replications at each time.
+
+        Columns: ``scenario, series, subject, time_h, value``. Where replications were
+        observed at different times, each replication's level (held until its next
+        observation) is averaged on a common grid of times.
+        """
+        return self._mean_series.copy()
+
+    @cached_property
+    def _mean_series(self) -> pd.DataFrame:
+        columns = ["scenario", "series", "subject", "time_h", "value"]
+        if self._series.empty:
+            return pd.DataFrame({c: [] for c in columns})
+        parts = []
+        keys = ["scenario", "series", "subject"]
+        for key, group in self._series.groupby(keys, sort=False):
+            times, values = _mean_over_replications(group)
+            parts.append(pd.DataFrame(dict(zip(keys, key)) | {"time_h": times, "value": values}))
+        return pd.concat(parts, ignore_index=True)[columns]
+
+    def headline(self) -> pd.DataFrame:
+        """The few numbers a planner looks at first, per scenario, with intervals.
+
+        Throughput, service level (``on_time_rate`` when the scenario promises a time,
+        else ``fill_rate``), total cost and operating income (subject ``all``), with
+        the paired difference from the baseline for every other scenario. Columns:
+        ``scenario, metric, mean, ci_low, ci_high, baseline, diff, diff_low,
+        diff_high, significant, unit``.
+        """
+        summary = self._summary[self._summary["subject"] == "all"]
+        comparison = self._comparison[self._comparison["subject"] == "all"]
+        metrics = [m for m in self.headline_metrics() if m in set(summary["metric"])]
+        table = summary[summary["metric"].isin(metrics)]
+        table = table.merge(
+            comparison[["scenario", "metric", "diff", "ci_low", "ci_high", "significant"]].rename(
+                columns={"ci_low": "diff_low", "ci_high": "diff_high"}
+            ),
+            on=["scenario", "metric"],
+            how="left",
+        )
+        table["baseline"] = [
+            None if self.baselines[s] == s else self.baselines[s] for s in table["scenario"]
+        ]
+        table["significant"] = table["significant"].fillna(False).astype(bool)
+        rank = {m: i for i, m in enumerate(metrics)}
+        position = {name: i for i, name in enumerate(self.names)}
+        table = table.assign(
+            _s=table["scenario"].map(position), _m=table["metric"].map(rank)
+        ).sort_values(["_s", "_m"], kind="stable")
+        columns = ["scenario", "metric", "mean", "ci_low", "ci_high", "baseline",
+                   "diff", "diff_low", "diff_high", "significant", "unit"]  # fmt: skip
+        return table[columns].reset_index(drop=True)
+
+    def headline_metrics(self) -> list[str]:
+        """The headline metrics, in display order (see :meth:`headline`)."""
+        return ["throughput_per_day", self.service_metric(), "cost_total", "operating_income"]
+
+    def service_metric(self) -> str:
+        """``on_time_rate`` when it was measured (a promise is set), else ``fill_rate``."""
+        measured = self._rows.loc[self._rows["metric"] == "on_time_rate", "value"]
+        return "on_time_rate" if measured.notna().any() else "fill_rate"
+
+    # ----------------------------------------------------------------- scenario facts
+    @property
+    def replication_count(self) -> int:
+        """Replications per scenario (the largest, should scenarios differ)."""
+        counts = self._rows.groupby("scenario", sort=False)["replication"].nunique()
+        return int(counts.max()) if len(counts) else 0
+
+    @property
+    def currency(self) -> str:
+        """The money label of the (first) scenario."""
+        return self.scenarios[0].currency if self.scenarios else ""
+
+    def warmup_h(self, name: str | None = None) -> float:
+        """Hours excluded from every statistic at the start of scenario ``name`` (default: base)."""
+        scenario = self._scenario(name)
+        return float(scenario.run.warmup) if scenario is not None else 0.0
+
+    def _scenario(self, name: str | None) -> Scenario | None:
+        name = self.base if name is None else name
+        return next((s for s in self.scenarios if s.name == name), None)
+
+    # ----------------------------------------------------------------- plots and files
+    def plot(self, kind: str = "comparison") -> Figure:
+        """A figure: ``"comparison"`` (throughput, cost, service), ``"cost"``, ``"timeseries"``."""
+        from sim import plots
+
+        figures = {
+            "comparison": plots.comparison_figure,
+            "cost": plots.cost_breakdown_figure,
+            "timeseries": plots.timeseries_figure,
+        }
+        if kind not in figures:
+            raise ValueError(f"plot: kind must be one of {', '.join(figures)} (got {kind!r})")
+        return figures[kind](self)
+
+    def save(self, out_dir: str | os.PathLike[str]) -> str:
+        """Write the CSV files and figures into ``out_dir`` (:func:`sim.report.write_results`)."""
+        from sim.report import write_results
+
+        return os.fspath(write_results(self, out_dir))
+
+    def __repr__(self) -> str:
+        from sim.report import format_table
+
+        return format_table(self)
+
+    def _repr_html_(self) -> str:
+        from sim.report import format_html
+
+        return format_html(self)
+
+
+def _mean_over_replications(group: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Times and the mean level over replications of one series of one scenario."""
+    by_replication = [
+        (part["time_h"].to_numpy(), part["value"].to_numpy())
+        for _, part in group.groupby("replication", sort=True)
+    ]
+    first = by_replication[0][0]
+    if all(len(t) == len(first) and np.array_equal(t, first) for t, _ in by_replication):
+        return first, np.mean([v for _, v in by_replication], axis=0)
+    # Observed at different times: hold each replication's level until its next change.
+    start = min(t[0] for t, _ in by_replication if len(t))
+    end = max(t[-1] for t, _ in by_replication if len(t))
+    grid = np.linspace(start, end, _GRID_POINTS)
+    levels = []
+    for times, values in by_replication:
+        order = np.argsort(times, kind="stable")
+        times, values = times[order], values[order]
+        index = np.searchsorted(times, grid, side="right") - 1
+        level = np.where(index >= 0, values[np.maximum(index, 0)], np.nan)
+        levels.append(level)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a grid time before every observation
+        return grid, np.nanmean(levels, axis=0)

@@ -1,0 +1,143 @@
+"""Tests for sim.plots: the figures have the panels and labels a planner needs, and save cleanly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+
+import sim
+from sim import plots
+
+SHOP = """
+name: tiny-shop
+currency: EUR
+run: {horizon: 4d, warmup: 1d, replications: 2, seed: 3}
+demand:
+  arrivals: {rate: 80/day}
+products:
+  widget: {price: 20, unit_cost: 8, initial_stock: 100, supplier: acme,
+           policy: {type: s_S, s: 40, S: 120}}
+  gadget: {price: 50, unit_cost: 30, initial_stock: 60, supplier: acme,
+           policy: {type: r_Q, r: 20, Q: 50}}
+suppliers:
+  acme: {lead_time: 1d, order_cost: 30}
+staff:
+  pickers: {headcount: 2, wage: 18/h}
+process:
+  - {step: pick, staff: pickers, time: {dist: exponential, mean: 20min}}
+service: {promise: 4h}
+variants:
+  more_pickers: {staff.pickers.headcount: 3}
+"""
+
+
+@pytest.fixture(scope="module")
+def results():
+    return sim.run(sim.loads(SHOP), workers=1, progress=False)
+
+
+@pytest.fixture(scope="module")
+def no_promise():
+    scenario = sim.loads(SHOP).with_changes({"service.promise": None})
+    return sim.run(scenario, workers=1, progress=False, replications=2)
+
+
+def test_comparison_has_throughput_cost_and_service_panels_with_units(results):
+    """Three panels: throughput in orders/day, cost in the currency, service level in %."""
+    fig = plots.comparison_figure(results)
+    axes = fig.get_axes()
+    assert [ax.get_title() for ax in axes] == ["Throughput", "Total cost", "On-time rate"]
+    assert axes[0].get_xlabel() == "orders completed per day"
+    assert axes[1].get_xlabel().startswith("EUR")
+    assert axes[2].get_xlabel().startswith("%")
+
+
+def test_comparison_names_every_scenario_and_marks_the_base(results):
+    """Each scenario has a labelled bar; the base is marked as such."""
+    ax = plots.comparison_figure(results).get_axes()[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["tiny-shop\n(base)", "more_pickers"]
+    assert len(ax.patches) == 2
+
+
+def test_comparison_title_says_scenario_replications_and_confidence(results):
+    """The title names the scenario, the number of replications and the confidence level."""
+    title = plots.comparison_figure(results)._suptitle.get_text()
+    assert "tiny-shop" in title and "2 replications" in title and "95% confidence" in title
+
+
+def test_service_panel_falls_back_to_fill_rate_without_a_promise(no_promise):
+    """Without a delivery promise, the service panel shows the fill rate."""
+    assert plots.comparison_figure(no_promise).get_axes()[2].get_title() == "Fill rate"
+
+
+def test_cost_breakdown_stacks_cost_lines_and_marks_revenue_and_income(results):
+    """The cost figure's legend names the cost lines, the operating income and the revenue."""
+    fig = plots.cost_breakdown_figure(results)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[0] == "goods sold"
+    assert "operating income" in labels and labels[-1] == "revenue"
+
+
+def test_timeseries_has_a_panel_per_product_and_per_step_in_days(results):
+    """On-hand inventory per product and the queue of each step, days on the x axis."""
+    fig = plots.timeseries_figure(results)
+    titles = [ax.get_title(loc="left") for ax in fig.get_axes() if ax.axison]
+    assert titles == ["Units on hand: widget", "Units on hand: gadget", "Orders waiting: pick"]
+    assert fig.get_axes()[-1].get_xlabel() == "day"
+
+
+def test_timeseries_shades_the_warmup(results):
+    """The warm-up is shaded and labelled as not counted, one day wide here."""
+    ax = plots.timeseries_figure(results).get_axes()[0]
+    handles, labels = ax.get_legend_handles_labels()
+    shade = handles[labels.index("warm-up (not counted)")]
+    assert shade.get_x() == 0 and shade.get_width() == pytest.approx(1.0)
+
+
+def test_figures_are_closed_and_returned(results):
+    """Every figure is returned and already closed, so a notebook shows it exactly once."""
+    before = plt.get_fignums()
+    figures = [f(results) for f in (plots.comparison_figure, plots.cost_breakdown_figure,
+                                    plots.timeseries_figure)]  # fmt: skip
+    assert all(isinstance(fig, matplotlib.figure.Figure) for fig in figures)
+    assert plt.get_fignums() == before
+
+
+def test_metric_bars_draws_into_a_given_axes(results):
+    """A panel helper draws into the axes it is given and returns that axes' figure."""
+    fig, ax = plt.subplots()
+    plt.close(fig)
+    assert plots.metric_bars(results, "throughput_per_day", ax) is fig
+    assert ax.get_title() == "throughput_per_day" and len(ax.patches) == 2
+
+
+def test_saved_png_is_byte_identical_and_untagged(results, tmp_path):
+    """Saving the same figure twice gives the same PNG bytes, without a Software tag."""
+    plots.save_figure(plots.comparison_figure(results), tmp_path / "a.png")
+    plots.save_figure(plots.comparison_figure(results), tmp_path / "b.png")
+    data = (tmp_path / "a.png").read_bytes()
+    assert data.startswith(b"\x89PNG") and data == (tmp_path / "b.png").read_bytes()
+    assert b"Software" not in data and b"matplotlib" not in data
+
+
+def test_results_plot_picks_a_figure_by_kind(results):
+    """Results.plot() draws the comparison; kind chooses another; a bad kind is named."""
+    assert len(results.plot().get_axes()) == 3
+    assert results.plot("cost").legends
+    with pytest.raises(ValueError, match="kind must be one of comparison, cost, timeseries"):
+        results.plot("pie")
+
+
+def test_importing_plots_neither_loads_matplotlib_nor_picks_a_backend():
+    """sim.plots imports matplotlib only when drawing and never selects a backend."""
+    code = "import sys, sim.plots; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    source = plots.__file__
+    with open(source, encoding="utf-8") as stream:
+        assert "matplotlib.use(" not in stream.read()

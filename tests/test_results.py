@@ -1,0 +1,267 @@
+"""Tests for sim.results and sim.report: the tables, the terminal table and the result files."""
+
+from __future__ import annotations
+
+import math
+import random
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import report
+from sim.report import format_interval, format_table, write_results
+from sim.results import Results
+
+SUMMARY_COLUMNS = ["scenario", "metric", "subject", "mean", "ci_low", "ci_high", "sd", "n", "unit"]
+REPLICATION_COLUMNS = ["scenario", "replication", "metric", "subject", "value", "unit"]
+REPLICATIONS = 4
+
+
+def scenario(name, warmup_h=24.0):
+    """A stand-in for a Scenario: the few attributes Results reads."""
+    return SimpleNamespace(
+        name=name, currency="EUR", run=SimpleNamespace(confidence=0.9, warmup=warmup_h)
+    )
+
+
+def output(name, replication, shift=0.0, on_time=0.9, times=(0.0, 12.0, 24.0)):
+    """Fake rows of one replication: the headline metrics, a cost line and two series."""
+    noise = [0.3, -0.1, 0.2, -0.4][replication] + 1 / 3  # thirds do not round-trip as text
+    throughput = 100.0 + 10 * noise + shift
+    cost = 5000.0 + 100 * noise
+    metrics = [
+        ("throughput_per_day", "all", throughput, "orders/day"),
+        ("fill_rate", "widget", 0.95 + noise / 100, "fraction"),
+        ("fill_rate", "all", 0.95 + noise / 100, "fraction"),
+        ("on_time_rate", "all", on_time, "fraction"),
+        ("revenue", "all", 20 * throughput, "EUR"),
+        ("cost_of_goods", "all", cost - 1000, "EUR"),
+        ("cost_labor", "all", 1000.0, "EUR"),
+        ("cost_total", "all", cost, "EUR"),
+        ("operating_income", "all", 20 * throughput - cost, "EUR"),
+    ]
+    series = [("on_hand", "widget", t, 10.0 * replication + t) for t in times]
+    series += [("queue", "pick", t, float(replication)) for t in times]
+    return SimpleNamespace(scenario=name, replication=replication, metrics=metrics, series=series)
+
+
+def make_results(names=("base", "more_staff"), shifts=(0.0, 5.0), on_time=0.9, baselines=None):
+    outputs = [
+        output(name, r, shift, on_time)
+        for name, shift in zip(names, shifts)
+        for r in range(REPLICATIONS)
+    ]
+    random.Random(1).shuffle(outputs)  # as if the workers finished in any order
+    scenarios = [scenario(name) for name in names]
+    return Results.from_outputs(outputs, scenarios, baselines=baselines)
+
+
+@pytest.fixture
+def results():
+    return make_results()
+
+
+@pytest.fixture
+def quick_figures(monkeypatch):
+    """Replace the three figures by an empty one: for tests about files, not drawings."""
+    import matplotlib.pyplot as plt
+
+    def empty(_results):
+        fig, _ax = plt.subplots(figsize=(1, 1))
+        plt.close(fig)
+        return fig
+
+    for name in ("comparison_figure", "cost_breakdown_figure", "timeseries_figure"):
+        monkeypatch.setattr(f"sim.plots.{name}", empty)
+
+
+# --- tables ---------------------------------------------------------------------------
+
+
+def test_replications_table_has_the_contract_columns(results):
+    """replications() has exactly the replications.csv columns of the output contract."""
+    assert list(results.replications().columns) == REPLICATION_COLUMNS
+
+
+def test_summary_table_has_the_contract_columns(results):
+    """summary() has exactly the summary.csv columns of the output contract."""
+    assert list(results.summary().columns) == SUMMARY_COLUMNS
+
+
+def test_rows_are_sorted_by_scenario_order_then_replication(results):
+    """Outputs arriving in any order are tabulated base first, replication by replication."""
+    table = results.replications()
+    order = table[["scenario", "replication"]].drop_duplicates().apply(tuple, axis=1).tolist()
+    assert order == [(s, r) for s in ("base", "more_staff") for r in range(REPLICATIONS)]
+
+
+def test_confidence_comes_from_the_scenario(results):
+    """The intervals use the scenario's run.confidence."""
+    assert results.confidence == 0.9
+
+
+def test_compare_is_each_variant_minus_its_base_paired(results):
+    """compare() pairs replications: a constant shift gives that shift and a zero-width interval."""
+    row = results.compare().query("metric == 'throughput_per_day'").iloc[0]
+    assert row["scenario"] == "more_staff"
+    assert row["diff"] == pytest.approx(5.0)
+    assert row["ci_low"] == pytest.approx(5.0) and row["ci_high"] == pytest.approx(5.0)
+    assert bool(row["significant"])
+
+
+def test_compare_uses_each_scenarios_own_baseline():
+    """With several files, a variant is compared with its own file's base, not the first base."""
+    results = make_results(
+        names=("a", "b", "b_more"),
+        shifts=(0.0, 2.0, 7.0),
+        baselines={"a": "a", "b": "a", "b_more": "b"},
+    )
+    diffs = results.compare().query("metric == 'throughput_per_day'").set_index("scenario")["diff"]
+    assert diffs.to_dict() == pytest.approx({"b": 2.0, "b_more": 5.0})
+
+
+def test_series_averages_replications_observed_at_the_same_times(results):
+    """series() gives the mean level over replications at each sampled time."""
+    table = results.series().query("scenario == 'base' and series == 'on_hand'")
+    assert list(table.columns) == ["scenario", "series", "subject", "time_h", "value"]
+    assert table["time_h"].tolist() == [0.0, 12.0, 24.0]
+    assert table["value"].tolist() == pytest.approx([15.0, 27.0, 39.0])  # mean of 10r + t
+
+
+def test_series_holds_each_level_when_replications_were_observed_at_different_times():
+    """Replications sampled at different times are averaged on a common grid, levels held."""
+    outputs = [
+        SimpleNamespace(scenario="s", replication=0, metrics=[("m", "all", 1.0, "u")],
+                        series=[("queue", "pick", 0.0, 0.0), ("queue", "pick", 10.0, 4.0)]),
+        SimpleNamespace(scenario="s", replication=1, metrics=[("m", "all", 1.0, "u")],
+                        series=[("queue", "pick", 0.0, 2.0), ("queue", "pick", 5.0, 6.0),
+                                ("queue", "pick", 10.0, 6.0)]),
+    ]  # fmt: skip
+    table = Results.from_outputs(outputs, [scenario("s")]).series()
+    at = dict(zip(table["time_h"], table["value"]))
+    assert at[0.0] == 1.0 and at[10.0] == 5.0
+    middle = table[(table["time_h"] > 5.0) & (table["time_h"] < 10.0)]["value"]
+    assert (middle == 3.0).all()  # replication 0 still at 0, replication 1 at 6
+
+
+def test_service_metric_is_on_time_rate_when_measured(results):
+    """With a promise (on_time_rate measured) the headline service level is the on-time rate."""
+    assert results.service_metric() == "on_time_rate"
+
+
+def test_service_metric_falls_back_to_fill_rate_without_a_promise():
+    """Without a promise (on_time_rate NaN) the headline service level is the fill rate."""
+    assert make_results(on_time=math.nan).service_metric() == "fill_rate"
+
+
+def test_headline_has_four_metrics_per_scenario_and_differences_for_variants(results):
+    """headline(): throughput, service, cost and income; only variants carry a difference."""
+    table = results.headline()
+    assert table["metric"].tolist()[:4] == [
+        "throughput_per_day", "on_time_rate", "cost_total", "operating_income",
+    ]
+    assert table.query("scenario == 'base'")["diff"].isna().all()
+    assert table.query("scenario == 'more_staff'")["diff"].notna().all()
+
+
+# --- the terminal table ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((301.2, 282.1, 320.3), "301 ± 19"),
+        ((0.993, 0.964, 1.022, True), "99.3 ± 2.9"),
+        ((-2.36, -3.3, -1.42, False, True), "-2.36 ± 0.94"),
+        ((195083.0, 186374.0, 203792.0), "195,083 ± 8,709"),
+        ((5.0, math.nan, math.nan), "5.00"),
+    ],
+)
+def test_format_interval_shows_two_significant_digits_of_the_half_width(args, expected):
+    """A mean is rounded where its interval's half-width has its second significant digit."""
+    assert format_interval(*args) == expected
+
+
+def test_table_stars_significant_differences_and_explains_them(results):
+    """The terminal table shows mean ± half-width, a starred paired difference and a legend."""
+    text = format_table(results)
+    lines = text.splitlines()
+    assert lines[0] == "base: 4 replications, 90% confidence intervals"
+    vs_base = next(line for line in lines if line.startswith("  vs base"))
+    assert "+5.00 ± 0 *" in vs_base
+    legend = "* the 90% interval of that difference excludes zero"
+    assert any(line.startswith(legend) for line in lines)
+    assert repr(results) == text
+
+
+def test_html_repr_is_a_table_for_notebooks(results):
+    """In a notebook a Results shows the same headline as an HTML table."""
+    html = results._repr_html_()
+    assert html.startswith("<div>") and "<table>" in html
+    assert "more_staff" in html and "throughput (orders/day)" in html
+
+
+# --- files ----------------------------------------------------------------------------
+
+
+def test_write_results_writes_every_file(results, tmp_path, quick_figures):
+    """write_results writes both CSV files and the three figures, and nothing else."""
+    out = write_results(results, tmp_path / "out")
+    assert sorted(p.name for p in out.iterdir()) == sorted(report.FILES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_csv_files_keep_every_digit(results, tmp_path, quick_figures):
+    """Floats are written in full precision: reading the CSV files back gives the same numbers."""
+    out = write_results(results, tmp_path / "out")
+    back = pd.read_csv(out / "replications.csv")
+    assert list(back.columns) == REPLICATION_COLUMNS
+    assert np.array_equal(back["value"].to_numpy(), results.replications()["value"].to_numpy())
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.columns) == SUMMARY_COLUMNS
+    assert np.array_equal(summary["mean"].to_numpy(), results.summary()["mean"].to_numpy())
+
+
+def test_same_results_give_byte_identical_files(results, tmp_path, quick_figures):
+    """Writing the same results twice gives the same bytes in every file (figures: test_plots)."""
+    a = write_results(results, tmp_path / "a")
+    b = write_results(results, tmp_path / "b")
+    for name in report.FILES:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_a_failure_while_plotting_leaves_no_files(results, tmp_path, monkeypatch, quick_figures):
+    """If a figure fails, no output folder and no temporary files are left behind."""
+
+    def fail(_results):
+        raise RuntimeError("plotting broke")
+
+    monkeypatch.setattr("sim.plots.timeseries_figure", fail)
+    with pytest.raises(RuntimeError, match="plotting broke"):
+        write_results(results, tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_rewrite_keeps_the_previous_results(
+    results, tmp_path, monkeypatch, quick_figures
+):
+    """A failed run into an existing folder leaves the earlier files exactly as they were."""
+    out = write_results(results, tmp_path / "out")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    monkeypatch.setattr("sim.plots.cost_breakdown_figure", lambda _r: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        write_results(make_results(shifts=(1.0, 2.0)), out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_rewriting_a_folder_keeps_the_users_other_files(results, tmp_path, quick_figures):
+    """Results written into a folder that holds other files replace only the result files."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    write_results(results, out)
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "summary.csv").exists()
