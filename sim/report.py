@@ -42,6 +42,7 @@ _LABELS = {
     "throughput_per_day": "throughput",
     "on_time_rate": "on-time rate",
     "fill_rate": "fill rate",
+    "abandon_rate": "gave up",
     "cost_total": "total cost",
     "operating_income": "operating income",
 }

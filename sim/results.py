@@ -189,7 +189,7 @@ class Results:
         """The few numbers a planner looks at first, per scenario, with intervals.
 
         Throughput, service level (``on_time_rate`` when the scenario promises a time,
-        else ``fill_rate``), total cost and operating income (subject ``all``), with
+        ``fill_rate`` when it holds stock, ``abandon_rate`` when anyone gave up), total cost and operating income (subject ``all``), with
         the paired difference from the baseline for every other scenario. Columns:
         ``scenario, metric, mean, ci_low, ci_high, baseline, diff, diff_low,
         diff_high, significant, unit``.
@@ -220,7 +220,13 @@ class Results:
 
     def headline_metrics(self) -> list[str]:
         """The headline metrics, in display order (see :meth:`headline`)."""
-        return ["throughput_per_day", self.service_metric(), "cost_total", "operating_income"]
+        service = ["on_time_rate"] if self.service_metric() == "on_time_rate" else []
+        if "fill_rate" in set(self._rows["metric"]):  # a business that holds stock
+            service.append("fill_rate")
+        abandon = self._rows.loc[self._rows["metric"] == "abandon_rate", "value"]
+        if (abandon > 0).any():  # customers with limited patience
+            service.append("abandon_rate")
+        return ["throughput_per_day", *service, "cost_total", "operating_income"]
 
     def service_metric(self) -> str:
         """``on_time_rate`` when it was measured (a promise is set), else ``fill_rate``."""

@@ -156,11 +156,11 @@ def test_service_metric_falls_back_to_fill_rate_without_a_promise():
     assert make_results(on_time=math.nan).service_metric() == "fill_rate"
 
 
-def test_headline_has_four_metrics_per_scenario_and_differences_for_variants(results):
-    """headline(): throughput, service, cost and income; only variants carry a difference."""
+def test_headline_has_the_headline_metrics_and_differences_for_variants(results):
+    """headline(): throughput, on-time and fill rate, cost and income; only variants differ."""
     table = results.headline()
-    assert table["metric"].tolist()[:4] == [
-        "throughput_per_day", "on_time_rate", "cost_total", "operating_income",
+    assert table["metric"].tolist()[:5] == [
+        "throughput_per_day", "on_time_rate", "fill_rate", "cost_total", "operating_income",
     ]
     assert table.query("scenario == 'base'")["diff"].isna().all()
     assert table.query("scenario == 'more_staff'")["diff"].notna().all()
