@@ -63,7 +63,11 @@ def _shape_from(mean: float, sd: float | None, cv: float | None) -> float:
         _positive("sd", sd)
         _positive("mean", mean)
         return sd / mean
-    _positive("cv", cv)
+    if not cv > 0:
+        raise ValueError(
+            f"cv must be greater than zero (got {cv!r}); for no variation at all, "
+            'write the duration itself, like "5d"'
+        )
     return cv
 
 

@@ -26,7 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["InProcessExecutor", "TaskError", "executor", "run_tasks"]
+__all__ = ["InProcessExecutor", "TaskError", "executor", "progress_bar", "run_tasks"]
 
 
 class InProcessExecutor(Executor):
@@ -103,6 +103,37 @@ class TaskError(RuntimeError):
         super().__init__(f"task {index} failed: {type(error).__name__}: {error}")
 
 
+class _NoBar:
+    """Stands in for a progress bar when none is wanted (and tqdm need not be imported)."""
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int = 1) -> None:
+        return None
+
+    def set_postfix_str(self, text: str = "", refresh: bool = True) -> None:
+        return None
+
+
+def progress_bar(total: int, progress: bool | None, *, description: str = "", unit: str = "task"):
+    """A progress bar over ``total`` items, usable as a context manager with ``update()``.
+
+    ``progress=None`` shows it only on a terminal or in a notebook (tqdm decides), ``True``
+    always, ``False`` never: then tqdm is not even imported, so a notebook without
+    ipywidgets sees no warning about it.
+    """
+    if progress is False:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    disable = None if progress is None else False
+    return tqdm(total=total, desc=description or None, unit=unit, disable=disable)
+
+
 def run_tasks(
     fn: Callable[..., Any],
     tasks: Sequence[tuple[Any, ...]],
@@ -122,8 +153,6 @@ def run_tasks(
     Local workers are fed a few tasks at a time, so the bar moves as tasks finish even
     in this process and a failure stops the run early; a cluster gets every task at once.
     """
-    from tqdm.auto import tqdm
-
     _check_workers(workers)
     if not tasks:
         return []
@@ -131,11 +160,10 @@ def run_tasks(
         # More processes than tasks only costs start-up time; one task needs no pool.
         workers = min(workers or os.cpu_count() or 1, len(tasks))
     results: list[Any] = [None] * len(tasks)
-    disable = None if progress is None else not progress
     in_flight = len(tasks) if scheduler else 2 * (workers or 1)
     queue = iter(enumerate(tasks))
     with (
-        tqdm(total=len(tasks), desc=description or None, unit=unit, disable=disable) as bar,
+        progress_bar(len(tasks), progress, description=description, unit=unit) as bar,
         executor(workers=workers, scheduler=scheduler) as pool,
     ):
         pending: dict[Future[Any], int] = {}

@@ -136,6 +136,23 @@ class Results:
         """
         return self._summary.copy()
 
+    def metric(self, name: str, subject: str = "all") -> pd.DataFrame:
+        """One metric for one subject, a row per scenario: ``mean, ci_low, ci_high, sd, n, unit``.
+
+        >>> results.metric("wait_mean_h", "pick_pack")  # doctest: +SKIP
+        """
+        table = self._summary
+        rows = table[(table["metric"] == name) & (table["subject"] == subject)]
+        if rows.empty:
+            known = table.loc[table["metric"] == name, "subject"].unique().tolist()
+            if not known:
+                raise KeyError(f"no metric {name!r} in these results")
+            raise KeyError(
+                f"metric {name!r} has no subject {subject!r} (known: {', '.join(known)})"
+            )
+        columns = ["mean", "ci_low", "ci_high", "sd", "n", "unit"]
+        return rows.set_index("scenario")[columns]
+
     @cached_property
     def _summary(self) -> pd.DataFrame:
         return stats.summarize(self._rows, self.confidence)
@@ -189,8 +206,9 @@ class Results:
         """The few numbers a planner looks at first, per scenario, with intervals.
 
         Throughput, service level (``on_time_rate`` when the scenario promises a time,
-        ``fill_rate`` when it holds stock, ``abandon_rate`` when anyone gave up), total cost and operating income (subject ``all``), with
-        the paired difference from the baseline for every other scenario. Columns:
+        ``fill_rate`` when it holds stock, ``abandon_rate`` when anyone gave up), total
+        cost and operating income (subject ``all``), with the paired difference from the
+        baseline for every other scenario. Columns:
         ``scenario, metric, mean, ci_low, ci_high, baseline, diff, diff_low,
         diff_high, significant, unit``.
         """

@@ -265,3 +265,16 @@ def test_rewriting_a_folder_keeps_the_users_other_files(results, tmp_path, quick
     write_results(results, out)
     assert (out / "notes.txt").read_text() == "mine"
     assert (out / "summary.csv").exists()
+
+
+def test_metric_returns_one_row_per_scenario(results):
+    """metric(name, subject) picks one metric out of the summary, indexed by scenario."""
+    table = results.metric("throughput_per_day")
+    assert table.index.tolist() == ["base", "more_staff"]
+    assert list(table.columns) == ["mean", "ci_low", "ci_high", "sd", "n", "unit"]
+
+
+def test_metric_names_the_known_subjects_when_the_subject_is_wrong(results):
+    """Asking for a subject the metric does not have lists the ones it has."""
+    with pytest.raises(KeyError, match="has no subject 'nobody'"):
+        results.metric("throughput_per_day", "nobody")
