@@ -1,0 +1,1 @@
+"""Theory tests: the simulation against exact queueing and inventory results."""
