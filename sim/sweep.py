@@ -1,0 +1,581 @@
+"""Sweeps: the same business simulated at hundreds of staffing levels and reorder points.
+
+A planner who asks "how many people at the desk, and when do we reorder?" wants the
+whole landscape, not one answer: cost and service at every combination, and the few
+combinations where service cannot be bought any cheaper (the Pareto frontier).
+:func:`sweep` runs that landscape:
+
+* the points come from the file's ``sweep:`` section (or the arguments): a full grid or a
+  Latin hypercube sample (:mod:`sim.sweep_points`); each point is the base scenario with
+  a few keys changed, validated as if written by hand;
+* one task per point runs on every local core by default, or on a Dask cluster
+  (:mod:`sim.executors`); results are put back in point order, never completion order,
+  so one worker, eight or a cluster give the same table to the last digit;
+* a point that is invalid or whose simulation fails is recorded with its one-line error,
+  and the sweep goes on;
+* with ``out`` set, every finished point is stored on disk the moment it finishes
+  (:mod:`sim.sweep_store`): a sweep killed at any moment and started again runs only
+  the points it lacks, and ends with the same ``sweep.csv``.
+
+pandas is imported by the functions that need it, and scipy only by the statistics, so
+a worker that imports this module to run a point stays light.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import queue
+import sys
+import types
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from sim.errors import ScenarioError
+from sim.sweep_points import grid_points, one_line, run_point, sample_points
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from sim.scenario import Sample, Scenario
+
+__all__ = ["SWEEP_COLUMNS", "SweepPlan", "SweepResults", "pareto_mask", "plan_sweep", "sweep"]
+
+#: Columns of ``sweep.csv`` after ``point`` and the swept keys, in order.
+SWEEP_COLUMNS = ("metric", "subject", "mean", "ci_low", "ci_high", "sd", "n", "unit")
+_RUN_PLAN_KEYS = ("variants", "sweep")
+
+
+# --------------------------------------------------------------------------- the plan
+@dataclass(frozen=True)
+class SweepPlan:
+    """What a sweep will run: the base scenario, its points and the replications of each.
+
+    ``kind`` is ``"grid"`` or ``"sample"``; ``keys`` the swept dotted keys, in order;
+    ``points[i]`` the values of point ``i`` (``{key: value}``).
+    """
+
+    base: Scenario
+    kind: str
+    keys: tuple[str, ...]
+    points: tuple[dict[str, Any], ...]
+    replications: int
+
+    def identity(self) -> dict[str, Any]:
+        """What the store compares to refuse mixing two sweeps (see :func:`sweep_identity`)."""
+        from sim.sweep_store import sweep_identity
+
+        return sweep_identity(self.base.raw, self.keys, self.points, self.replications)
+
+    def point_scenario(self, point: int) -> Scenario:
+        """The scenario of one point; raises :class:`ScenarioError` when it is invalid."""
+        return self.base.with_changes(self.points[point])
+
+
+def plan_sweep(
+    scenario: Scenario | str | os.PathLike[str],
+    grid: Mapping[str, Sequence[Any]] | None = None,
+    *,
+    sample: Sample | Mapping[str, Any] | None = None,
+    replications: int | None = None,
+) -> SweepPlan:
+    """The points of a sweep: ``grid`` or ``sample`` if given, else the file's ``sweep`` section.
+
+    Replications: ``replications``, else ``sweep.replications``, else ``run.replications``.
+    Raises :class:`ScenarioError` when there is nothing to sweep or a sample range
+    cannot be interpolated.
+    """
+    from sim.scenario import Sample, Scenario
+
+    if not isinstance(scenario, Scenario):
+        from sim.loader import load
+
+        scenario = load(scenario)
+    if grid is not None and sample is not None:
+        raise ValueError("sweep: give a grid or a sample, not both")
+    section = scenario.sweep
+    if grid is None and sample is None:
+        if section is None:
+            raise ScenarioError.one(
+                "has no sweep section: add one (sweep: {grid: {dotted.key: [values, ...]}}) "
+                "or pass a grid",
+                file=_file_of(scenario),
+            )
+        grid, sample = section.grid, section.sample
+        if grid is not None and sample is not None:
+            # Easy to get by accident: a file that extends one with a grid adds a sample.
+            raise ScenarioError.one(
+                "give a grid or a sample, not both (to replace the grid of a file you "
+                "extend, write grid: null)",
+                file=_file_of(scenario),
+                key="sweep",
+            )
+    if replications is None:
+        replications = (section.replications if section else None) or scenario.run.replications
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
+        raise ValueError(
+            f"sweep: replications must be a whole number of 1 or more (got {replications!r})"
+        )
+
+    if grid is not None:
+        grid = {str(key): list(values) for key, values in grid.items()}
+        if not grid or any(not values for values in grid.values()):
+            raise ScenarioError.one(
+                "expected at least one key, each with at least one value",
+                file=_file_of(scenario),
+                key="sweep.grid",
+            )
+        kind, keys, points = "grid", tuple(grid), grid_points(grid)
+    else:
+        if not isinstance(sample, Sample):
+            sample = Sample.model_validate(sample)
+        try:
+            points = sample_points(sample)
+        except ValueError as exc:
+            raise ScenarioError.one(str(exc), file=_file_of(scenario), key="sweep.sample") from None
+        kind, keys = "sample", tuple(sample.ranges)
+
+    base_data = {k: v for k, v in scenario.raw.items() if k not in _RUN_PLAN_KEYS}
+    base = Scenario.from_data(base_data, scenario.source)
+    return SweepPlan(base, kind, keys, tuple(points), replications)
+
+
+def _file_of(scenario: Scenario) -> str | None:
+    source = scenario.source
+    return getattr(source, "file", None)
+
+
+# --------------------------------------------------------------------------- running
+def sweep(
+    scenario: Scenario | str | os.PathLike[str],
+    grid: Mapping[str, Sequence[Any]] | None = None,
+    *,
+    sample: Sample | Mapping[str, Any] | None = None,
+    replications: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    out: str | os.PathLike[str] | None = None,
+    progress: bool | None = None,
+    plots: bool = True,
+) -> SweepResults:
+    """Run every point of a sweep; return its results (and write them to ``out``).
+
+    ``scenario`` is a :class:`~sim.scenario.Scenario` or the path of a scenario file.
+    ``grid`` (``{dotted key: [values]}``) or ``sample`` replace the file's ``sweep``
+    section; ``replications`` its replication count. ``workers`` local processes run
+    the points (default: every core; 1 runs them in this process), or ``scheduler``
+    names a Dask cluster to run them on.
+
+    With ``out``, each finished point is stored in ``out/points/`` at once; a sweep
+    started again with the same arguments runs only what is missing (and the points
+    that failed). At the end ``out`` gets ``sweep.csv``, ``failures.csv`` (when a point
+    failed) and, with ``plots``, the ``sweep_*.png`` figures. ``progress``: a bar over
+    points (None: only on a terminal). Raises :class:`~sim.sweep_store.SweepMismatchError`
+    when ``out`` holds results of a different sweep.
+    """
+    plan = plan_sweep(scenario, grid, sample=sample, replications=replications)
+    records: dict[int, dict[str, Any]] = {}
+    if out is None:
+        ran = _run_points(plan, records, None, workers, scheduler, progress)
+        return SweepResults(plan, records, ran=ran)
+
+    from sim.sweep_store import SweepStore
+
+    with SweepStore(out, plan.identity()) as store:
+        for point, record in store.records():
+            if record.get("status") == "ok":
+                records[point] = record
+        ran = _run_points(plan, records, store, workers, scheduler, progress)
+    results = SweepResults(plan, records, ran=ran, out=os.fspath(out))
+    results.save(out, plots=plots)
+    return results
+
+
+def _run_points(
+    plan: SweepPlan,
+    records: dict[int, dict[str, Any]],
+    store: Any,
+    workers: int | None,
+    scheduler: str | None,
+    progress: bool | None,
+) -> list[int]:
+    """Run the points missing from ``records`` (adding them); return their ids, in order."""
+    from tqdm.auto import tqdm
+
+    from sim.executors import executor
+
+    todo = [point for point in range(len(plan.points)) if point not in records]
+    if not todo:
+        return []
+    if scheduler is None:
+        workers = min(workers or os.cpu_count() or 1, len(todo))
+    failed = 0
+
+    def finish(point: int, outcome: Mapping[str, Any]) -> None:
+        nonlocal failed
+        record = {
+            "status": "failed" if outcome["error"] else "ok",
+            "error": outcome["error"],
+            "seconds": outcome.get("seconds"),
+            "cpu_seconds": outcome.get("cpu_seconds"),
+            "values": plan.points[point],
+            "rows": outcome["rows"],
+        }
+        if store is not None:
+            store.write(point, record)
+        records[point] = record
+        failed += bool(outcome["error"])
+        bar.update(1)
+        if failed:
+            bar.set_postfix(failed=failed, refresh=False)
+
+    finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
+    in_flight: dict[Future[Any], int] = {}
+    upcoming = iter(todo)
+    disable = None if progress is None else not progress
+    with (
+        tqdm(
+            total=len(plan.points),
+            initial=len(plan.points) - len(todo),
+            unit="point",
+            desc="sweep",
+            disable=disable,
+            smoothing=0.1,
+        ) as bar,
+        executor(workers=workers, scheduler=scheduler) as pool,
+    ):
+        window = _window(pool, workers, scheduler)
+
+        def submit_next() -> bool:
+            """Submit the next valid point (recording invalid ones); False when none is left."""
+            for point in upcoming:
+                try:
+                    scenario = _lean(plan.point_scenario(point))
+                except (ScenarioError, ValueError) as exc:
+                    finish(point, {"rows": [], "error": one_line(exc), "seconds": 0.0})
+                    continue
+                try:
+                    future = pool.submit(run_point, scenario, plan.replications)
+                except Exception as exc:  # noqa: BLE001 - e.g. a broken pool: retried next run
+                    finish(point, {"rows": [], "error": f"the worker failed: {one_line(exc)}"})
+                    continue
+                in_flight[future] = point
+                future.add_done_callback(finished.put)
+                return True
+            return False
+
+        try:
+            while len(in_flight) < window and submit_next():
+                _drain(finished, in_flight, finish, block=False)
+            while in_flight:
+                _drain(finished, in_flight, finish, block=True)
+                while len(in_flight) < window and submit_next():
+                    pass
+        finally:
+            for future in in_flight:
+                future.cancel()
+    return todo
+
+
+def _window(pool: Any, workers: int | None, scheduler: str | None) -> int:
+    """How many points to keep submitted at once: enough to keep every worker busy.
+
+    Submitting all of a 10 000-point sweep at once would hold 10 000 scenarios in memory
+    and validate them all before the first one runs.
+    """
+    if scheduler is None:
+        return 1 if workers == 1 else 2 * (workers or 1)
+    try:
+        threads = sum(pool._client.nthreads().values())  # a Dask ClientExecutor
+    except Exception:  # noqa: BLE001 - any other executor: a generous default
+        threads = 0
+    return max(256, 4 * threads)
+
+
+def _drain(
+    finished: queue.SimpleQueue[Future[Any]],
+    in_flight: dict[Future[Any], int],
+    finish: Any,
+    *,
+    block: bool,
+) -> None:
+    """Record the points whose futures are done (waiting for one when ``block``)."""
+    while in_flight:
+        try:
+            future = finished.get(block=block)
+        except queue.Empty:
+            return
+        block = False
+        point = in_flight.pop(future, None)
+        if point is None:
+            continue
+        try:
+            outcome = future.result()
+        except Exception as exc:  # noqa: BLE001 - a lost worker, a broken pool: retried next run
+            outcome = {"rows": [], "error": f"the worker failed: {one_line(exc)}", "seconds": None}
+        finish(point, outcome)
+
+
+def _lean(scenario: Scenario) -> Scenario:
+    """The scenario without the file data it remembers: less to send to a worker."""
+    lean = scenario.model_copy()
+    lean._raw = {}
+    lean._source = None
+    return lean
+
+
+# --------------------------------------------------------------------------- results
+class SweepResults:
+    """Every point of a sweep: its values, whether it ran, and what it measured.
+
+    * :attr:`points`: one row per point: ``point``, the swept keys, ``status``
+      (``ok``/``failed``) and ``error``;
+    * :meth:`replications`: the metric rows of every successful point and replication;
+    * :meth:`summary`: the ``sweep.csv`` table (mean and interval per point × metric ×
+      subject);
+    * :meth:`frontier`: the points where service cannot be had any cheaper;
+    * :meth:`plot`: the figures of :mod:`sim.sweep_plots`.
+    """
+
+    def __init__(
+        self,
+        plan: SweepPlan,
+        records: Mapping[int, Mapping[str, Any]],
+        *,
+        ran: Sequence[int] = (),
+        out: str | None = None,
+    ) -> None:
+        self.plan = plan
+        self.keys = list(plan.keys)
+        self.kind = plan.kind
+        self.confidence = float(plan.base.run.confidence)
+        self.currency = plan.base.currency
+        self.name = plan.base.name
+        self.ran = list(ran)
+        self.out = out
+        self._records = {point: records[point] for point in sorted(records)}
+        self._summary: pd.DataFrame | None = None
+
+    # ----------------------------------------------------------------- tables
+    @property
+    def points(self) -> pd.DataFrame:
+        """One row per point: ``point``, the swept keys (as written), ``status``, ``error``."""
+        import pandas as pd
+
+        rows = []
+        for point, values in enumerate(self.plan.points):
+            record = self._records.get(point, {})
+            rows.append(
+                [
+                    point,
+                    *(values[k] for k in self.keys),
+                    record.get("status", "not run"),
+                    record.get("error"),
+                ]
+            )
+        table = pd.DataFrame(rows, columns=["point", *self.keys, "status", "error"], dtype=object)
+        table["point"] = table["point"].astype("int64")
+        return table
+
+    @property
+    def succeeded(self) -> int:
+        """How many points ran to the end."""
+        return sum(r.get("status") == "ok" for r in self._records.values())
+
+    @property
+    def failed(self) -> int:
+        """How many points failed (invalid scenario or simulation error)."""
+        return sum(r.get("status") == "failed" for r in self._records.values())
+
+    def replications(self) -> pd.DataFrame:
+        """Metric rows: ``point, replication, metric, subject, value, unit``, in point order."""
+        return self._replications.copy()
+
+    @cached_property
+    def _replications(self) -> pd.DataFrame:
+        import pandas as pd
+
+        rows = [
+            [point, *row]
+            for point, record in self._records.items()
+            if record.get("status") == "ok"
+            for row in record["rows"]
+        ]
+        columns = ["point", "replication", "metric", "subject", "value", "unit"]
+        table = pd.DataFrame(rows, columns=columns)
+        return table.astype({"point": "int64", "replication": "int64", "value": "float64"})
+
+    def summary(self) -> pd.DataFrame:
+        """The ``sweep.csv`` table: ``point``, one column per key, then the summary columns.
+
+        One row per successful point × metric × subject: the mean over replications,
+        its Student-t interval at the scenario's confidence, sd, n and unit.
+        """
+        if self._summary is None:
+            import pandas as pd
+
+            from sim.stats import summarize
+
+            rows = self._replications
+            if rows.empty:
+                table = pd.DataFrame(columns=["point", *SWEEP_COLUMNS])
+                table = table.astype({"point": "int64"})
+            else:
+                table = summarize(rows, self.confidence, by=("point", "metric", "subject", "unit"))
+            self._summary = self._with_keys(table)[["point", *self.keys, *SWEEP_COLUMNS]]
+        return self._summary.copy()
+
+    def failures(self) -> pd.DataFrame:
+        """The points that failed: ``point``, the keys, ``error`` (the ``failures.csv`` table)."""
+        points = self.points
+        failed = points[points["status"] == "failed"]
+        return failed[["point", *self.keys, "error"]].reset_index(drop=True)
+
+    def _with_keys(self, table: pd.DataFrame) -> pd.DataFrame:
+        """``table`` (with a ``point`` column) with the swept keys' values inserted after it."""
+        import pandas as pd
+
+        table = table.reset_index(drop=True)
+        values = {
+            key: pd.Series(
+                [self.plan.points[p][key] for p in table["point"]], dtype=object, name=key
+            )
+            for key in self.keys
+        }
+        rest = [c for c in table.columns if c != "point" and c not in values]
+        return pd.concat([table[["point"]], pd.DataFrame(values), table[rest]], axis=1)
+
+    # ----------------------------------------------------------------- cost and service
+    def service_metric(self) -> str:
+        """``on_time_rate`` when it was measured (a promise is set), else ``fill_rate``."""
+        rows = self._replications
+        on_time = rows.loc[rows["metric"] == "on_time_rate", "value"]
+        return "on_time_rate" if on_time.notna().any() else "fill_rate"
+
+    def headline(self) -> pd.DataFrame:
+        """One row per successful point: keys, then mean, ci_low, ci_high of the headline metrics.
+
+        Columns ``point``, the keys, and for each of ``throughput_per_day``, the service
+        metric and ``cost_total`` (subject ``all``): ``<metric>``, ``<metric>_low`` and
+        ``<metric>_high``. A metric the model did not report is left out.
+        """
+        import pandas as pd
+
+        summary = self.summary()
+        summary = summary[summary["subject"] == "all"]
+        table = pd.DataFrame({"point": sorted(set(summary["point"]))}, dtype="int64")
+        for metric in ("throughput_per_day", self.service_metric(), "cost_total"):
+            part = summary[summary["metric"] == metric]
+            if part.empty:
+                continue
+            part = part[["point", "mean", "ci_low", "ci_high"]].rename(
+                columns={"mean": metric, "ci_low": f"{metric}_low", "ci_high": f"{metric}_high"}
+            )
+            table = table.merge(part, on="point", how="left")
+        return self._with_keys(table)
+
+    def frontier(self) -> pd.DataFrame:
+        """The Pareto frontier: points no other point beats on both cost and service.
+
+        A point is on the frontier when no other point has a lower-or-equal mean
+        ``cost_total`` and a higher-or-equal mean service level with at least one of the
+        two strictly better. Columns ``point``, the keys, ``cost_total`` and the service
+        metric (means), sorted by cost.
+        """
+        service = self.service_metric()
+        table = self.headline()
+        if "cost_total" not in table or service not in table:
+            return table.iloc[0:0]
+        table = table[["point", *self.keys, "cost_total", service]].dropna(
+            subset=["cost_total", service]
+        )
+        keep = pareto_mask(table["cost_total"].to_list(), table[service].to_list())
+        return (
+            table[keep].sort_values(["cost_total", "point"], kind="stable").reset_index(drop=True)
+        )
+
+    # ----------------------------------------------------------------- plots and files
+    def plot(self) -> dict[str, Figure]:
+        """The sweep's figures, by name (see :func:`sim.sweep_plots.sweep_figures`)."""
+        from sim.sweep_plots import sweep_figures
+
+        return sweep_figures(self)
+
+    def save(self, out: str | os.PathLike[str], *, plots: bool = True) -> str:
+        """Write ``sweep.csv``, ``failures.csv`` (or remove a stale one) and the figures."""
+        from sim.sweep_store import atomic_write
+
+        out = os.fspath(out)
+        os.makedirs(out, exist_ok=True)
+        atomic_write(os.path.join(out, "sweep.csv"), self.summary().to_csv(index=False))
+        failures_path = os.path.join(out, "failures.csv")
+        failures = self.failures()
+        if len(failures):
+            atomic_write(failures_path, failures.to_csv(index=False))
+        elif os.path.exists(failures_path):
+            os.unlink(failures_path)  # every point succeeded this time
+        if plots:
+            from sim.sweep_plots import write_figures
+
+            write_figures(self, out)
+        return out
+
+    def status_line(self) -> str:
+        """``"16 points: 15 succeeded, 1 failed (see failures.csv)"``."""
+        total = len(self.plan.points)
+        points = f"{total} point" + ("s" if total != 1 else "")
+        line = f"{points}: {self.succeeded} succeeded, {self.failed} failed"
+        return line + " (see failures.csv)" if self.failed else line
+
+    def __repr__(self) -> str:
+        keys = ", ".join(self.keys)
+        return f"<SweepResults {self.name!r} {self.kind} over {keys}: {self.status_line()}>"
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the status line and the Pareto frontier."""
+        from html import escape
+
+        head = f"<p><b>{escape(self.name)}</b>: {escape(self.status_line())}</p>"
+        if not self.succeeded:
+            return head
+        frontier = self.frontier()
+        return head + "<p>Pareto frontier (cheapest first):</p>" + frontier.to_html(index=False)
+
+
+def pareto_mask(cost: Sequence[float], service: Sequence[float]) -> list[bool]:
+    """Which (cost, service) pairs are not dominated (lower cost and higher service are better).
+
+    >>> pareto_mask([1, 2, 3, 2], [0.5, 0.9, 0.95, 0.8])
+    [True, True, True, False]
+    """
+    order = sorted(range(len(cost)), key=lambda i: (cost[i], -service[i]))
+    keep = [False] * len(cost)
+    best = -math.inf
+    last_kept: tuple[float, float] | None = None
+    for i in order:
+        pair = (cost[i], service[i])
+        if service[i] > best:
+            keep[i], best, last_kept = True, service[i], pair
+        elif pair == last_kept:
+            keep[i] = True  # an exact tie with a frontier point is not dominated by it
+    return keep
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as :func:`sweep`.
+
+    ``sim.sweep`` names both this module and the function (``sim.sweep(...)``, see
+    :mod:`sim`). Importing the module (``from sim.sweep import SweepResults``, or a
+    worker unpickling :func:`run_point`) binds ``sim.sweep`` to the module, so the module
+    forwards calls to the function and ``sim.sweep(...)`` works in either order.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> SweepResults:
+        return sweep(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,82 @@
+"""``python run_sim.py sweep SCENARIO.yaml``: run a scenario's sweep and write its results.
+
+Called by :mod:`sim.cli` with the parsed arguments (``file, out, workers, scheduler,
+quiet, replications, set``). Prints where the files went and one line::
+
+    48 points: 47 succeeded, 1 failed (see failures.csv)
+
+Exit status: 0 when every point succeeded, 2 for bad input (a scenario that cannot be
+loaded, a file without a ``sweep`` section, an ``--out`` folder holding another sweep),
+1 otherwise, including any failed point (run the same command again to retry the
+failed points: the finished ones are kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def default_out(name: str) -> str:
+    """``results/<scenario name>-sweep``, the name made safe for a folder."""
+    safe = re.sub(r"[^\w.-]+", "_", name).strip("._") or "scenario"
+    return os.path.join("results", f"{safe}-sweep")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Load ``args.file`` (with ``--set``), run its sweep into ``--out``; return the exit status."""
+    import matplotlib
+
+    from sim.errors import ScenarioError
+    from sim.loader import load
+    from sim.sweep import plan_sweep, sweep
+    from sim.sweep_store import SweepLockedError, SweepMismatchError
+
+    matplotlib.use("Agg")  # figures go to files; before pyplot is imported anywhere
+    quiet = bool(getattr(args, "quiet", False))
+    out = getattr(args, "out", None)
+    try:
+        scenario = load(args.file, overrides=list(getattr(args, "set", None) or []))
+        if scenario.sweep is None:
+            raise ScenarioError.one(
+                "has no sweep section to run; add one, like "
+                "sweep: {grid: {staff.pickers.headcount: [4, 5, 6]}}",
+                file=args.file,
+            )
+        replications = getattr(args, "replications", None)
+        plan = plan_sweep(scenario, replications=replications)  # checks before anything runs
+        out = out or default_out(scenario.name)
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise ScenarioError.one(f"{out} exists and is not a folder", file="--out")
+        results = sweep(
+            scenario,
+            replications=replications,
+            workers=getattr(args, "workers", None),
+            scheduler=getattr(args, "scheduler", None),
+            out=out,
+            progress=False if quiet else None,
+        )
+    except (ScenarioError, SweepMismatchError) as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SweepLockedError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        kept = f"the finished points are kept in {out}{os.sep}points; " if out else ""
+        print(f"interrupted: {kept}run the same command again to go on", file=sys.stderr)
+        return EXIT_FAILURE
+    files = ["sweep.csv"] + (["failures.csv"] if results.failed else [])
+    figures = sorted(f for f in os.listdir(out) if f.startswith("sweep_") and f.endswith(".png"))
+    reused = len(plan.points) - len(results.ran)
+    if reused:
+        print(f"Resumed: {reused} points were already done; ran the other {len(results.ran)}")
+    print(f"Results written to {out}{os.sep}: {', '.join(files + figures)}")
+    print(results.status_line())
+    return EXIT_FAILURE if results.failed else EXIT_OK

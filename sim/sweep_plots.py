@@ -1,0 +1,493 @@
+"""Figures of a sweep: how throughput, cost and service move across the points.
+
+* one swept key: throughput, total cost and service level against the key, each with
+  its confidence band (``sweep_metrics``);
+* two swept keys: heat maps of total cost and service level over the grid, the Pareto
+  points outlined (``sweep_heatmaps``);
+* always: every point's cost against its service level, the Pareto frontier (the points
+  no other point beats on both) joined and labelled with its values (``sweep_pareto``);
+* a sample, or a grid over three or more keys: each headline metric against each key
+  (``sweep_keys``).
+
+matplotlib is imported by the functions, never at module import; every figure is closed
+after it is drawn and returned (a notebook shows it once); the library never chooses a
+backend (the command line selects Agg).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from sim.sweep import SweepResults
+
+__all__ = [
+    "heatmap_figure",
+    "key_figure",
+    "metrics_figure",
+    "pareto_figure",
+    "sweep_figures",
+    "write_figures",
+]
+
+_LABELS = {
+    "throughput_per_day": "Throughput (orders/day)",
+    "on_time_rate": "On-time rate",
+    "fill_rate": "Fill rate",
+    "cost_total": "Total cost",
+}
+_COLOURS = {
+    "throughput_per_day": "tab:blue",
+    "cost_total": "tab:red",
+    "on_time_rate": "tab:green",
+    "fill_rate": "tab:green",
+}
+_FRONTIER = "tab:orange"
+_RATE_SPAN = 0.10  # the narrowest range of a service-level colour scale (10 points)
+_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S.*?)?\s*$")
+
+
+def sweep_figures(results: SweepResults) -> dict[str, Figure]:
+    """Every figure that fits the sweep, by file stem (``sweep_pareto``, ...)."""
+    figures: dict[str, Figure] = {}
+    if results.headline().empty:
+        return figures  # no point succeeded: nothing to draw
+    keys = results.keys
+    if results.kind == "grid" and len(keys) == 1:
+        figures["sweep_metrics"] = metrics_figure(results)
+    elif results.kind == "grid" and len(keys) == 2:
+        figures["sweep_heatmaps"] = heatmap_figure(results)
+    else:
+        figures["sweep_keys"] = key_figure(results)
+    figures["sweep_pareto"] = pareto_figure(results)
+    return figures
+
+
+def write_figures(results: SweepResults, out: str | os.PathLike[str]) -> list[str]:
+    """Save :func:`sweep_figures` as ``out/<name>.png`` (byte-reproducible); return the paths."""
+    import io
+
+    from sim.sweep_store import atomic_write
+
+    paths = []
+    for name, figure in sweep_figures(results).items():
+        path = os.path.join(os.fspath(out), f"{name}.png")
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+        atomic_write(path, buffer.getvalue())  # never a half-drawn file, even if killed
+        paths.append(path)
+    return paths
+
+
+# --------------------------------------------------------------------------- helpers
+def _metrics(results: SweepResults) -> list[str]:
+    return ["throughput_per_day", "cost_total", results.service_metric()]
+
+
+def _label(results: SweepResults, metric: str) -> str:
+    text = _LABELS.get(metric, metric)
+    return f"{text} ({results.currency})" if metric == "cost_total" else text
+
+
+def _format_axis(ax: Axes, metric: str, axis: str = "y") -> None:
+    from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    if metric in ("on_time_rate", "fill_rate"):
+        target.set_major_formatter(PercentFormatter(1.0))
+    elif metric == "cost_total":
+        target.set_major_formatter(FuncFormatter(lambda v, _pos: _money(v)))
+
+
+def _bounds(metric: str, values: Any) -> Any:
+    """Interval ends kept where the metric can be: a rate between 0 and 1.
+
+    A t interval from two or three replications can reach below 0% or above 100%; drawn
+    as is, it would stretch the axis and squash every point into a line.
+    """
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    return np.clip(values, 0.0, 1.0) if metric in ("on_time_rate", "fill_rate") else values
+
+
+def _limits(values: Any, margin: float = 0.08, right: float = 0.08) -> tuple[float, float]:
+    """Axis limits around ``values`` with margins (a single value gets one of its own)."""
+    low, high = float(min(values)), float(max(values))
+    span = (high - low) or abs(high) * 0.1 or 1.0
+    return low - span * margin, high + span * right
+
+
+def _money(value: float) -> str:
+    if not math.isfinite(value):
+        return ""
+    for size, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def _cell_text(metric: str, value: float) -> str:
+    if not math.isfinite(value):
+        return "failed"
+    if metric in ("on_time_rate", "fill_rate"):
+        return f"{value:.1%}"
+    return _money(value) if metric == "cost_total" else f"{value:.3g}"
+
+
+def _short_names(keys: Sequence[str]) -> dict[str, str]:
+    """The last part of each dotted key, longer only where two would read the same."""
+    names = {}
+    for key in keys:
+        parts = key.split(".")
+        for depth in range(1, len(parts) + 1):
+            short = ".".join(parts[-depth:])
+            clash = [k for k in keys if k != key and k.split(".")[-depth:] == parts[-depth:]]
+            if not clash:
+                break
+        names[key] = short
+    return names
+
+
+def _numeric(values: Sequence[Any]) -> tuple[list[float], str] | None:
+    """Values as numbers on one axis (with their common unit), or None when they are not."""
+    numbers, units = [], set()
+    for value in values:
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int | float):
+            numbers.append(float(value))
+            units.add("")
+            continue
+        match = _QUANTITY.match(value) if isinstance(value, str) else None
+        if match is None:
+            return None
+        numbers.append(float(match.group(1)))
+        units.add(match.group(2) or "")
+    return (numbers, units.pop()) if len(units) == 1 else None
+
+
+def _axis_values(values: Sequence[Any]) -> tuple[list[float], str, list[str] | None]:
+    """``(positions, unit, tick labels)``: numbers where they are numbers, else categories."""
+    numeric = _numeric(values)
+    if numeric is not None:
+        return numeric[0], numeric[1], None
+    labels = list(dict.fromkeys(str(v) for v in values))
+    return [float(labels.index(str(v))) for v in values], "", labels
+
+
+def _key_axis(
+    ax: Axes, key: str, values: Sequence[Any], unit: str, ticks: list[str] | None
+) -> None:
+    """Label the x axis with the key; whole-number keys get whole-number ticks."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlabel(_key_label(key, unit))
+    if ticks is not None:
+        ax.set_xticks(range(len(ticks)), ticks)
+    elif all(isinstance(v, int) for v in values):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _key_label(key: str, unit: str) -> str:
+    return f"{key} ({unit})" if unit else key
+
+
+def _point_label(results: SweepResults, row: pd.Series, names: dict[str, str]) -> str:
+    return ", ".join(f"{names[key]}={row[key]}" for key in results.keys)
+
+
+def _subtitle(results: SweepResults) -> str:
+    reps = results.plan.replications
+    level = f"{results.confidence:.0%}"
+    return f"{len(results.plan.points)} points, {reps} replications each; bands: {level} CI"
+
+
+# --------------------------------------------------------------------------- one key
+def metrics_figure(results: SweepResults) -> Figure:
+    """Throughput, total cost and service level against the one swept key, with CI bands."""
+    import matplotlib.pyplot as plt
+
+    key = results.keys[0]
+    table = results.headline()
+    x, unit, ticks = _axis_values(list(table[key]))
+    order = sorted(range(len(x)), key=lambda i: x[i])
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), layout="constrained")
+    for ax, metric in zip(axes, _metrics(results)):
+        if metric not in table:
+            ax.set_visible(False)
+            continue
+        xs = [x[i] for i in order]
+        colour = _COLOURS[metric]
+        mean = table[metric].to_numpy(dtype=float)[order]
+        low = _bounds(metric, table[f"{metric}_low"].to_numpy(dtype=float)[order])
+        high = _bounds(metric, table[f"{metric}_high"].to_numpy(dtype=float)[order])
+        ax.fill_between(xs, low, high, color=colour, alpha=0.2, linewidth=0, label="CI")
+        ax.plot(xs, mean, marker="o", color=colour, label="mean")
+        ax.set_title(_label(results, metric))
+        _key_axis(ax, key, list(table[key]), unit, ticks)
+        _format_axis(ax, metric)
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{results.name}: sweep of {key} ({_subtitle(results)})")
+    plt.close(fig)
+    return fig
+
+
+# --------------------------------------------------------------------------- two keys
+def heatmap_figure(results: SweepResults) -> Figure:
+    """Heat maps of total cost and service level over a two-key grid; Pareto points outlined."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    row_key, col_key = results.keys
+    points = results.points
+    rows = list(dict.fromkeys(points[row_key]))
+    cols = list(dict.fromkeys(points[col_key]))
+    table = results.headline().set_index("point")
+    frontier = set(results.frontier()["point"])
+    service = results.service_metric()
+    fig, axes = plt.subplots(1, 2, figsize=(13, 0.55 * len(rows) + 3.2), layout="constrained")
+    for ax, metric, cmap in zip(axes, ("cost_total", service), ("RdYlGn_r", "RdYlGn")):
+        grid = np.full((len(rows), len(cols)), np.nan)
+        for _, point in points.iterrows():
+            p = int(point["point"])
+            if p in table.index and metric in table:
+                grid[rows.index(point[row_key]), cols.index(point[col_key])] = table.at[p, metric]
+        finite = grid[np.isfinite(grid)]
+        low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+        if metric in ("on_time_rate", "fill_rate"):
+            # 99.4% against 99.7% is not red against green: a rate scale spans 10 points or more.
+            low = max(0.0, min(low, high - _RATE_SPAN))
+        colours = plt.get_cmap(cmap).with_extremes(bad="lightgrey")  # grey: a failed point
+        image = ax.imshow(
+            np.ma.masked_invalid(grid),
+            cmap=colours,
+            aspect="auto",
+            origin="lower",
+            vmin=low,
+            vmax=high,
+        )
+        colourbar = fig.colorbar(image, ax=ax, shrink=0.9)
+        colourbar.set_label(_label(results, metric))
+        _format_axis(colourbar.ax, metric)
+        for (i, j), value in np.ndenumerate(grid):
+            shade = float(image.norm(value)) if math.isfinite(value) else 0.5
+            ax.text(
+                j,
+                i,
+                _cell_text(metric, value),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if abs(shade - 0.5) > 0.3 else "black",
+            )
+        for _, point in points.iterrows():
+            if int(point["point"]) in frontier:
+                i, j = rows.index(point[row_key]), cols.index(point[col_key])
+                ax.add_patch(
+                    Rectangle(
+                        (j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=2.2
+                    )
+                )
+        ax.set_xticks(range(len(cols)), [str(c) for c in cols])
+        ax.set_yticks(range(len(rows)), [str(r) for r in rows])
+        ax.set_xlabel(col_key)
+        ax.set_ylabel(row_key)
+        ax.set_title(_label(results, metric) + " (mean)")
+    fig.suptitle(
+        f"{results.name}: {_subtitle(results).split(';')[0]}; "
+        "outlined: Pareto frontier (cheapest for its service level)"
+    )
+    plt.close(fig)
+    return fig
+
+
+# --------------------------------------------------------------------------- any sweep
+def pareto_figure(results: SweepResults) -> Figure:
+    """Every point's total cost against its service level; the Pareto frontier marked and listed.
+
+    Frontier points carry their number on the plot; a panel beside it lists them,
+    cheapest first, with their values, cost and service level.
+    """
+    import matplotlib.pyplot as plt
+
+    service = results.service_metric()
+    table = results.headline()
+    fig, (ax, side) = plt.subplots(
+        1, 2, figsize=(14, 7), layout="constrained", gridspec_kw={"width_ratios": [2.4, 1]}
+    )
+    side.axis("off")
+    if "cost_total" not in table or service not in table:
+        ax.text(
+            0.5, 0.5, f"no cost_total or {service} measured", ha="center", transform=ax.transAxes
+        )
+        plt.close(fig)
+        return fig
+    table = table.dropna(subset=["cost_total", service])
+    frontier = results.frontier()
+    on_frontier = table["point"].isin(set(frontier["point"]))
+    rest = table[~on_frontier]
+    ax.scatter(
+        rest["cost_total"],
+        rest[service],
+        s=28,
+        color="tab:grey",
+        alpha=0.6,
+        label=f"other points ({len(rest)})",
+        zorder=2,
+    )
+    best = table[on_frontier].set_index("point").loc[frontier["point"]]
+    ax.plot(
+        best["cost_total"],
+        best[service],
+        "-o",
+        color=_FRONTIER,
+        markersize=8,
+        markeredgecolor="black",
+        label=f"Pareto frontier ({len(best)})",
+        zorder=4,
+    )
+    for n, (point, row) in enumerate(best.iterrows()):
+        # Values in key order, as in the listing: "#18 (3, 340)"; only the number when
+        # there are so many keys or points that the labels would bury the plot.
+        values = ", ".join(str(row[key]) for key in results.keys)
+        short = len(results.keys) <= 3 and len(best) <= 30
+        ax.annotate(
+            f"#{point} ({values})" if short else f"#{point}",
+            (row["cost_total"], row[service]),
+            fontsize=8,
+            zorder=5,
+            xytext=(7, -12 if n % 2 else 5),
+            textcoords="offset points",
+        )
+    # The points set the axes (with room for the labels).
+    ax.set_xlim(*_limits(table["cost_total"], right=0.22))
+    ax.set_ylim(*_limits(table[service]))
+    ax.set_xlabel(_label(results, "cost_total") + ": lower is better \u2192 left")
+    ax.set_ylabel(_label(results, service) + ": higher is better \u2192 up")
+    _format_axis(ax, "cost_total", "x")
+    _format_axis(ax, service, "y")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    ax.set_title(f"Cost against service: {_subtitle(results).split(';')[0]} (means)", fontsize=10)
+    names = ", ".join(_short_names(results.keys).values())
+    side.set_title(
+        f"Pareto frontier, cheapest first\nlabels: #point ({names})", fontsize=10, loc="left"
+    )
+    side.text(
+        0,
+        1,
+        _frontier_listing(results, best, service),
+        family="monospace",
+        fontsize=8,
+        va="top",
+        ha="left",
+        transform=side.transAxes,
+    )
+    fig.suptitle(f"{results.name}: no point on the frontier can be beaten on both cost and service")
+    plt.close(fig)
+    return fig
+
+
+def _frontier_listing(
+    results: SweepResults, best: pd.DataFrame, service: str, limit: int = 40
+) -> str:
+    """The frontier as aligned text: number, values, cost and service with their CI half-widths.
+
+    The intervals live here rather than as error bars on the plot: from a few
+    replications they are often wider than the whole cloud of points.
+    """
+    names = _short_names(results.keys)
+    rows = [("point", "values", "cost", "\u00b1", _LABELS.get(service, service).lower(), "\u00b1")]
+    for point, row in best.iterrows():
+        cost_half = (row["cost_total_high"] - row["cost_total_low"]) / 2
+        level_half = (row[f"{service}_high"] - row[f"{service}_low"]) / 2
+        rows.append(
+            (
+                f"#{point}",
+                _point_label(results, row, names),
+                _money(row["cost_total"]),
+                _money(cost_half),
+                f"{row[service]:.2%}",
+                f"{level_half:.2%}" if math.isfinite(level_half) else "",
+            )
+        )
+    shown = rows[: limit + 1]
+    widths = [max(len(line[i]) for line in shown) for i in range(6)]
+    text = [
+        "  ".join(
+            cell.ljust(width) if i < 2 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(line, widths))
+        )
+        for line in shown
+    ]
+    if len(rows) - 1 > limit:
+        text.append(f"... and {len(rows) - 1 - limit} more (SweepResults.frontier())")
+    text += [
+        "",
+        f"\u00b1: half-width of the {results.confidence:.0%} confidence interval.",
+        "Neighbours within each other's intervals may",
+        "differ by chance: add replications to tell.",
+    ]
+    return "\n".join(text)
+
+
+def key_figure(results: SweepResults) -> Figure:
+    """Each headline metric (rows) against each swept key (columns), one dot per point."""
+    import matplotlib.pyplot as plt
+
+    table = results.headline()
+    metrics = [m for m in _metrics(results) if m in table]
+    keys = results.keys
+    frontier = table["point"].isin(set(results.frontier()["point"]))
+    fig, axes = plt.subplots(
+        len(metrics),
+        len(keys),
+        squeeze=False,
+        sharex="col",
+        figsize=(3.6 * len(keys) + 1, 2.8 * len(metrics) + 0.8),
+        layout="constrained",
+    )
+    for column, key in enumerate(keys):
+        x, unit, ticks = _axis_values(list(table[key]))
+        for row, metric in enumerate(metrics):
+            ax = axes[row][column]
+            y = table[metric].to_numpy(dtype=float)
+            ax.scatter(
+                [v for v, f in zip(x, frontier) if not f],
+                y[~frontier.to_numpy()],
+                s=14,
+                color=_COLOURS[metric],
+                alpha=0.55,
+            )
+            ax.scatter(
+                [v for v, f in zip(x, frontier) if f],
+                y[frontier.to_numpy()],
+                s=30,
+                color=_FRONTIER,
+                edgecolor="black",
+                zorder=3,
+                label="Pareto frontier" if row == column == 0 else None,
+            )
+            if column == 0:
+                ax.set_ylabel(_label(results, metric))
+            if row == len(metrics) - 1:
+                _key_axis(ax, key, list(table[key]), unit, ticks)
+            _format_axis(ax, metric)
+            ax.grid(alpha=0.3)
+    fig.legend(loc="outside lower center")
+    fig.suptitle(
+        f"{results.name}: headline metrics against each swept key "
+        f"({_subtitle(results).split(';')[0]})"
+    )
+    plt.close(fig)
+    return fig

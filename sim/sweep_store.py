@@ -1,0 +1,250 @@
+"""Where a sweep keeps each finished point, so that nothing is lost when it is stopped.
+
+A sweep of a thousand points may run for hours; a laptop lid closes, a cluster job hits
+its time limit, someone presses Ctrl-C. The store is a folder (``OUT/points/``) with one
+small JSON file per finished point, written the moment the point finishes, atomically:
+the file is written under a temporary name and renamed into place (``os.replace``), so
+after a crash at any instant, even ``kill -9``, a point file is either complete or
+absent, never half-written. Started again with the same arguments, the sweep reads the
+folder, runs only the points it lacks (and those that failed), and computes its tables
+from all of them, exactly as an uninterrupted run would (JSON keeps every float exactly).
+
+The store also remembers *which* sweep it belongs to (``sweep.json``: a hash of the base
+scenario, the points and the replications). Results of two different sweeps are never
+mixed: a sweep whose identity differs is refused with :class:`SweepMismatchError`.
+
+Only the standard library is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "STORE_FOLDER",
+    "SweepLockedError",
+    "SweepMismatchError",
+    "SweepStore",
+    "atomic_write",
+    "sweep_identity",
+]
+
+#: The store's folder inside a sweep's output folder.
+STORE_FOLDER = "points"
+_IDENTITY_FILE = "sweep.json"
+_LOCK_FILE = ".lock"
+_FORMAT = 1
+
+
+class SweepMismatchError(ValueError):
+    """The output folder holds points of a different sweep: refused, never mixed."""
+
+
+class SweepLockedError(RuntimeError):
+    """Another sweep is writing to the same output folder right now."""
+
+
+def _canonical(data: Any) -> str:
+    # Key order is kept (grid order numbers the points); floats are written exactly.
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=True)
+
+
+def sweep_identity(
+    base: Mapping[str, Any],
+    keys: Sequence[str],
+    points: Sequence[Mapping[str, Any]],
+    replications: int,
+) -> dict[str, Any]:
+    """What makes two sweeps the same: the base scenario, every point's values, the replications.
+
+    ``base`` is the scenario data the points change (after ``extends`` and ``--set``,
+    without ``variants`` and ``sweep``). ``run.replications`` is left out of its hash:
+    the count that is actually run is recorded on its own.
+    """
+    base = dict(base)
+    run = base.get("run")
+    if isinstance(run, dict):
+        base["run"] = {k: v for k, v in run.items() if k != "replications"}
+    values = [[point[key] for key in keys] for point in points]
+    return {
+        "format": _FORMAT,
+        "scenario_sha256": hashlib.sha256(_canonical(base).encode()).hexdigest(),
+        "keys": list(keys),
+        "points": len(points),
+        "points_sha256": hashlib.sha256(_canonical(values).encode()).hexdigest(),
+        "replications": int(replications),
+    }
+
+
+def atomic_write(path: str | os.PathLike[str], text: str | bytes, *, sync: bool = True) -> None:
+    """Write ``text`` to ``path`` so that ``path`` is always either the old file or the new one.
+
+    The text goes to a temporary file in the same folder, is flushed to disk (``sync``),
+    and is renamed over ``path``.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(path) or "."
+    data = text.encode() if isinstance(text, str) else text
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        if hasattr(os, "fchmod"):  # as open() would: mkstemp makes files private
+            os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            if sync:
+                os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+@functools.cache
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the mask means setting it: put it straight back
+    os.umask(mask)
+    return mask
+
+
+class SweepStore:
+    """The finished points of one sweep, one JSON file each, under ``folder/points/``.
+
+    Use as a context manager: entering locks the folder (a second sweep writing to the
+    same folder at once is refused with :class:`SweepLockedError`; the lock dies with the
+    process, so a killed sweep never leaves the folder locked), checks or records the
+    sweep's identity, and removes temporary files a killed sweep left behind.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str], identity: Mapping[str, Any]) -> None:
+        self.out = os.fspath(folder)
+        self.folder = os.path.join(self.out, STORE_FOLDER)
+        self.identity = dict(identity)
+        self._lock: Any = None
+
+    # ----------------------------------------------------------------- opening
+    def __enter__(self) -> SweepStore:
+        os.makedirs(self.folder, exist_ok=True)
+        self._acquire_lock()
+        try:
+            self._check_identity()
+            for name in os.listdir(self.folder):
+                if name.startswith(".tmp-"):
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(self.folder, name))
+        except BaseException:
+            self._release_lock()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._release_lock()
+
+    def _acquire_lock(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks; one sweep per folder is on the user
+            return
+        handle = open(os.path.join(self.folder, _LOCK_FILE), "a")  # noqa: SIM115 - held open
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise SweepLockedError(
+                f"{self.out}: another sweep is writing to this folder right now; "
+                "wait for it to finish or choose another --out folder"
+            ) from None
+        except OSError:  # a file system without locks (some network mounts): go on without
+            handle.close()
+            return
+        self._lock = handle
+
+    def _release_lock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()  # closing the file releases the lock
+            self._lock = None
+
+    def _check_identity(self) -> None:
+        path = os.path.join(self.folder, _IDENTITY_FILE)
+        if not os.path.exists(path):
+            if any(_point_id(name) is not None for name in os.listdir(self.folder)):
+                raise SweepMismatchError(
+                    f"{self.folder}: holds point files but no {_IDENTITY_FILE}; "
+                    "cannot tell which sweep they belong to. Choose a new --out folder "
+                    "(or delete this one to start again)"
+                )
+            atomic_write(path, json.dumps(self.identity, indent=2) + "\n")
+            return
+        try:
+            with open(path, encoding="utf-8") as handle:
+                recorded = json.load(handle)
+        except (OSError, ValueError) as exc:
+            raise SweepMismatchError(
+                f"{path}: unreadable ({exc}); choose a new --out folder"
+            ) from None
+        if recorded != self.identity:
+            raise SweepMismatchError(
+                f"{self.out} holds results of a different sweep "
+                f"({_difference(recorded, self.identity)}); "
+                "results of two sweeps are never mixed: choose a new --out folder "
+                "(or delete this one to start again)"
+            )
+
+    # ----------------------------------------------------------------- points
+    def _path(self, point: int) -> str:
+        return os.path.join(self.folder, f"point-{point:06d}.json")
+
+    def write(self, point: int, record: Mapping[str, Any]) -> None:
+        """Store one finished point (atomically); it replaces any earlier record of it."""
+        atomic_write(self._path(point), _canonical({"point": point, **record}) + "\n")
+
+    def records(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Every stored point, ``(point, record)`` in point order (unreadable files skipped)."""
+        ids = sorted(p for p in map(_point_id, os.listdir(self.folder)) if p is not None)
+        for point in ids:
+            if point >= self.identity["points"]:
+                continue
+            try:
+                with open(self._path(point), encoding="utf-8") as handle:
+                    record = json.load(handle)
+            except (OSError, ValueError):
+                # Only a crash of the whole machine can leave a point file empty (its
+                # rename reached the disk, its data did not): run that point again.
+                continue
+            if isinstance(record, dict):
+                yield point, record
+
+
+def _point_id(name: str) -> int | None:
+    if name.startswith("point-") and name.endswith(".json"):
+        digits = name[len("point-") : -len(".json")]
+        if digits.isdigit():
+            return int(digits)
+    return None
+
+
+def _difference(recorded: Mapping[str, Any], wanted: Mapping[str, Any]) -> str:
+    """What differs between two identities, in a planner's words."""
+    what = {
+        "format": "store format",
+        "scenario_sha256": "the base scenario",
+        "keys": "the swept keys",
+        "points": "the number of points",
+        "points_sha256": "the points' values",
+        "replications": "the replications",
+    }
+    differing = []
+    for key, label in what.items():
+        if recorded.get(key) != wanted.get(key):
+            if key == "replications":
+                label += f" ({recorded.get(key)} there, {wanted.get(key)} now)"
+            differing.append(label)
+    return "it differs in " + ", ".join(differing or ["its identity"])
