@@ -115,23 +115,30 @@ class _NoBar:
     def update(self, n: int = 1) -> None:
         return None
 
-    def set_postfix_str(self, text: str = "", refresh: bool = True) -> None:
+    def set_postfix(self, *args: Any, **kwargs: Any) -> None:
         return None
 
 
-def progress_bar(total: int, progress: bool | None, *, description: str = "", unit: str = "task"):
+def progress_bar(
+    total: int,
+    progress: bool | None,
+    *,
+    description: str = "",
+    unit: str = "task",
+    **options: Any,
+) -> Any:
     """A progress bar over ``total`` items, usable as a context manager with ``update()``.
 
     ``progress=None`` shows it only on a terminal or in a notebook (tqdm decides), ``True``
     always, ``False`` never: then tqdm is not even imported, so a notebook without
-    ipywidgets sees no warning about it.
+    ipywidgets sees no warning about it. ``options`` go to tqdm (``initial=``, ...).
     """
     if progress is False:
         return _NoBar()
     from tqdm.auto import tqdm
 
     disable = None if progress is None else False
-    return tqdm(total=total, desc=description or None, unit=unit, disable=disable)
+    return tqdm(total=total, desc=description or None, unit=unit, disable=disable, **options)
 
 
 def run_tasks(

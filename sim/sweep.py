@@ -204,9 +204,7 @@ def _run_points(
     progress: bool | None,
 ) -> list[int]:
     """Run the points missing from ``records`` (adding them); return their ids, in order."""
-    from tqdm.auto import tqdm
-
-    from sim.executors import executor
+    from sim.executors import executor, progress_bar
 
     todo = [point for point in range(len(plan.points)) if point not in records]
     if not todo:
@@ -236,14 +234,13 @@ def _run_points(
     finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
     in_flight: dict[Future[Any], int] = {}
     upcoming = iter(todo)
-    disable = None if progress is None else not progress
     with (
-        tqdm(
-            total=len(plan.points),
-            initial=len(plan.points) - len(todo),
+        progress_bar(
+            len(plan.points),
+            progress,
+            description="sweep",
             unit="point",
-            desc="sweep",
-            disable=disable,
+            initial=len(plan.points) - len(todo),
             smoothing=0.1,
         ) as bar,
         executor(workers=workers, scheduler=scheduler) as pool,
