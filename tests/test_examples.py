@@ -9,24 +9,21 @@ The whole module runs in a few seconds: the simulations are two weeks long.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import math
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from sim.loader import load
+from sim.model import simulate
 from sim.scenario import Scenario, StaffPool
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "scenarios"
 FILES = sorted(EXAMPLES.glob("*.yaml"))
 IDS = [path.name for path in FILES]
-
-HAS_LOADER = importlib.util.find_spec("sim.loader") is not None
-HAS_MODEL = importlib.util.find_spec("sim.model") is not None
 
 #: The five businesses the quick start and the docs point to, plus the sweep.
 REQUIRED = {
@@ -43,35 +40,13 @@ REQUIRED = {
 MAX_WEEKLY_LOAD = 0.95
 
 
-def load(path: Path) -> Scenario:
-    """The scenario in ``path``, through the loader when it exists (``extends`` needs it)."""
-    if HAS_LOADER:
-        from sim.loader import load as load_file
-
-        return load_file(path)
-    data = yaml.safe_load(path.read_text())
-    if "extends" in data:
-        pytest.skip("extends needs sim.loader, which does not exist yet")
-    return Scenario.from_data(data)
-
-
 def base_of(scenario: Scenario) -> Scenario:
-    """The base scenario alone (first of ``variant_scenarios``), or the scenario itself."""
-    if HAS_LOADER and _has_apply_changes():
-        return scenario.variant_scenarios()[0]
-    return scenario
-
-
-def _has_apply_changes() -> bool:
-    import sim.loader
-
-    return hasattr(sim.loader, "apply_changes")
+    """The base scenario alone (first of ``variant_scenarios``)."""
+    return scenario.variant_scenarios()[0]
 
 
 def _mean(count: Any) -> float:
-    """Mean of a count distribution, or of its unvalidated default (``{"value": 1}``)."""
-    if isinstance(count, dict):
-        return float(count.get("value", 1))
+    """Mean of a count distribution."""
     return float(count.mean)
 
 
@@ -137,8 +112,6 @@ def test_example_promises_a_service_level(path: Path) -> None:
 @pytest.mark.parametrize("path", FILES, ids=IDS)
 def test_every_variant_builds_a_valid_scenario(path: Path) -> None:
     """The base and each variant (the base with its dotted changes) validate."""
-    if not HAS_LOADER or not _has_apply_changes():
-        pytest.skip("variants need sim.loader.apply_changes, which does not exist yet")
     scenario = load(path)
     built = scenario.variant_scenarios()
     assert [s.name for s in built[1:]] == list(scenario.variants)
@@ -150,14 +123,13 @@ def test_every_variant_builds_a_valid_scenario(path: Path) -> None:
         assert raw != base_raw, f"variant {variant.name} changes nothing"
 
 
-@pytest.mark.parametrize("path", FILES, ids=IDS)
+SWEEP_FILES = [path for path in FILES if (s := load(path)).sweep and s.sweep.grid]
+
+
+@pytest.mark.parametrize("path", SWEEP_FILES, ids=[path.name for path in SWEEP_FILES])
 def test_every_sweep_point_is_a_valid_scenario(path: Path) -> None:
     """Each point of a ``sweep.grid`` (the full cross product) validates."""
     scenario = load(path)
-    if scenario.sweep is None or scenario.sweep.grid is None:
-        pytest.skip("no sweep grid in this file")
-    if not _has_apply_changes():
-        pytest.skip("grid points need sim.loader.apply_changes, which does not exist yet")
     base = base_of(scenario)
     keys = list(scenario.sweep.grid)
     points = list(itertools.product(*scenario.sweep.grid.values()))
@@ -192,8 +164,6 @@ def test_staff_can_keep_up_on_average(path: Path) -> None:
 
 # --------------------------------------------------------------------------- running
 def _simulate(scenario: Scenario) -> dict[tuple[str, str], float]:
-    from sim.model import simulate
-
     output = simulate(scenario, 0)
     return {(metric, subject): value for metric, subject, value, _unit in output.metrics}
 
@@ -201,10 +171,6 @@ def _simulate(scenario: Scenario) -> dict[tuple[str, str], float]:
 @pytest.mark.parametrize("path", FILES, ids=IDS)
 def test_two_week_run_reports_the_business_metrics(path: Path) -> None:
     """One replication of the base over 14 days completes orders and reports its metrics."""
-    if not HAS_MODEL:
-        pytest.skip("sim.model does not exist yet")
-    if not _has_apply_changes():
-        pytest.skip("shortening the horizon needs sim.loader.apply_changes")
     scenario = base_of(load(path)).with_changes({"run.horizon": "14d", "run.warmup": "2d"})
     metrics = _simulate(scenario)
 
