@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import distributed
 import pytest
 
 from sim.sweep import sweep
 from sim.sweep_cli import main as sweep_main
-
-distributed = pytest.importorskip("distributed")
 
 REPO = Path(__file__).resolve().parents[1]
 
