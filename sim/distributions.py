@@ -220,16 +220,15 @@ class Normal(StrictModel):
         return _from_blocks(draw)
 
 
-class LogNormal(StrictModel):
-    """Skewed to the right: most tasks are quick, a few take much longer."""
+class _MeanAndSpread(StrictModel):
+    """A positive duration given by its mean and its spread, as ``sd`` or ``cv`` (one of them)."""
 
-    dist: Literal["lognormal"]
     mean_: Duration = Field(alias="mean")
     sd: Duration | None = None
     cv: float | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> LogNormal:
+    def _check(self) -> _MeanAndSpread:
         _positive("mean", self.mean_)
         _shape_from(self.mean_, self.sd, self.cv)
         return self
@@ -239,41 +238,34 @@ class LogNormal(StrictModel):
         return self.mean_
 
     @property
+    def coefficient_of_variation(self) -> float:
+        return _shape_from(self.mean_, self.sd, self.cv)
+
+    @property
     def variance(self) -> float:
-        return (self.mean_ * _shape_from(self.mean_, self.sd, self.cv)) ** 2
+        return (self.mean_ * self.coefficient_of_variation) ** 2
+
+
+class LogNormal(_MeanAndSpread):
+    """Skewed to the right: most tasks are quick, a few take much longer."""
+
+    dist: Literal["lognormal"]
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
-        cv = _shape_from(self.mean_, self.sd, self.cv)
+        cv = self.coefficient_of_variation
         sigma2 = math.log1p(cv * cv)
         mu = math.log(self.mean_) - sigma2 / 2
         sigma = math.sqrt(sigma2)
         return _from_blocks(lambda n: rng.lognormal(mu, sigma, n))
 
 
-class Gamma(StrictModel):
+class Gamma(_MeanAndSpread):
     """Flexible right-skewed durations; cv = 1 is the exponential."""
 
     dist: Literal["gamma"]
-    mean_: Duration = Field(alias="mean")
-    sd: Duration | None = None
-    cv: float | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> Gamma:
-        _positive("mean", self.mean_)
-        _shape_from(self.mean_, self.sd, self.cv)
-        return self
-
-    @property
-    def mean(self) -> float:
-        return self.mean_
-
-    @property
-    def variance(self) -> float:
-        return (self.mean_ * _shape_from(self.mean_, self.sd, self.cv)) ** 2
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
-        cv = _shape_from(self.mean_, self.sd, self.cv)
+        cv = self.coefficient_of_variation
         shape = 1 / (cv * cv)
         scale = self.mean_ / shape
         return _from_blocks(lambda n: rng.gamma(shape, scale, n))
