@@ -72,20 +72,6 @@ def example_run(tmp_path_factory):
     return status, out, printed.getvalue()
 
 
-@pytest.fixture
-def quick_figures(monkeypatch):
-    """Replace the three figures by an empty one: for tests about flags, not drawings."""
-    import matplotlib.pyplot as plt
-
-    def empty(_results):
-        fig, _ax = plt.subplots(figsize=(1, 1))
-        plt.close(fig)
-        return fig
-
-    for name in ("comparison_figure", "cost_breakdown_figure", "timeseries_figure"):
-        monkeypatch.setattr(f"sim.plots.{name}", empty)
-
-
 def test_run_writes_every_file_and_says_where(example_run):
     """The default verb runs the file, prints the table and where the files went, exit 0."""
     status, out, printed = example_run

@@ -63,20 +63,6 @@ def results():
     return make_results()
 
 
-@pytest.fixture
-def quick_figures(monkeypatch):
-    """Replace the three figures by an empty one: for tests about files, not drawings."""
-    import matplotlib.pyplot as plt
-
-    def empty(_results):
-        fig, _ax = plt.subplots(figsize=(1, 1))
-        plt.close(fig)
-        return fig
-
-    for name in ("comparison_figure", "cost_breakdown_figure", "timeseries_figure"):
-        monkeypatch.setattr(f"sim.plots.{name}", empty)
-
-
 # --- tables ---------------------------------------------------------------------------
 
 
@@ -160,7 +146,11 @@ def test_headline_has_the_headline_metrics_and_differences_for_variants(results)
     """headline(): throughput, on-time and fill rate, cost and income; only variants differ."""
     table = results.headline()
     assert table["metric"].tolist()[:5] == [
-        "throughput_per_day", "on_time_rate", "fill_rate", "cost_total", "operating_income",
+        "throughput_per_day",
+        "on_time_rate",
+        "fill_rate",
+        "cost_total",
+        "operating_income",
     ]
     assert table.query("scenario == 'base'")["diff"].isna().all()
     assert table.query("scenario == 'more_staff'")["diff"].notna().all()
@@ -244,9 +234,7 @@ def test_a_failure_while_plotting_leaves_no_files(results, tmp_path, monkeypatch
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_failed_rewrite_keeps_the_previous_results(
-    results, tmp_path, monkeypatch, quick_figures
-):
+def test_a_failed_rewrite_keeps_the_previous_results(results, tmp_path, monkeypatch, quick_figures):
     """A failed run into an existing folder leaves the earlier files exactly as they were."""
     out = write_results(results, tmp_path / "out")
     before = {p.name: p.read_bytes() for p in out.iterdir()}
