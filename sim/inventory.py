@@ -174,7 +174,11 @@ class Stock:
         qty = line[1]
         take = qty if qty <= self.on_hand else self.on_hand
         if take:
-            line[3] = self._take(take, now)
+            if self.shelf_life is None:  # self._take(take, now) inlined: no batches to walk
+                self.on_hand -= take
+                self.on_hand_level.add(now, -take)
+            else:
+                line[3] = self._take(take, now)
         short = qty - take
         if counted:
             self.demanded += qty

@@ -139,14 +139,22 @@ class TimeAverage:
         # A copy of set() rather than a call to it: one call frame less per update.
         last = self._last_t
         if t > last:
-            lo = self.start if last < self.start else last
-            hi = self.end if t > self.end else t
-            if hi > lo:
+            if self.start <= last and t <= self.end:
+                # The whole stretch lies in the window (the usual case): no clipping.
                 old = self.level
                 if old:
-                    self._area += old * (hi - lo)
+                    self._area += old * (t - last)
                 else:
-                    self._zero_time += hi - lo
+                    self._zero_time += t - last
+            else:
+                lo = self.start if last < self.start else last
+                hi = self.end if t > self.end else t
+                if hi > lo:
+                    old = self.level
+                    if old:
+                        self._area += old * (hi - lo)
+                    else:
+                        self._zero_time += hi - lo
             self._last_t = t
         elif t < last:
             raise ValueError(

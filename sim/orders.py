@@ -23,8 +23,11 @@ resume costs an extra event and a generator switch per order.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator
+from heapq import heappush
+from operator import call
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -77,8 +80,8 @@ class Order:
 
 
 def _blocks(draw: Callable[[int], np.ndarray]) -> Iterator[Any]:
-    while True:
-        yield from draw(BLOCK).tolist()
+    """``draw(BLOCK)`` block after block, one value at a time (as in :mod:`sim.distributions`)."""
+    return itertools.chain.from_iterable(iter(lambda: draw(BLOCK).tolist(), None))
 
 
 def _count(dist: Any) -> Any:
@@ -112,6 +115,7 @@ class Channel:
     ) -> None:
         self.name = name
         self.env = env
+        self._heap, self._ids = env._queue, env._eid  # for env.schedule inlined in _arrive
         self.flow = flow
         self.backorder = spec.when_out_of_stock == "backorder"
         self.rate = spec.arrivals.rate
@@ -167,14 +171,14 @@ class Channel:
 
     def _arrive(self, _call: Call) -> None:
         """The Poisson stream's next order arrives; the one after it is scheduled."""
-        env = self.env
-        now = env.now
+        now = self.env.now
         order = self.new_order(now)
         if self._hourly is None:  # homogeneous: inlined for performance
             gap = self._unit_exp() / self.rate
         else:
             gap = self._next_time(now) - now
-        env.schedule(Call(self._arrive, None), 1, gap)
+        # env.schedule(Call(self._arrive, None), 1, gap), inlined for performance.
+        heappush(self._heap, (now + gap, 1, next(self._ids), Call(self._arrive, None)))
         self.flow.arrive(order, now)
 
     def order_at(self, t: float) -> None:
@@ -189,7 +193,7 @@ class Channel:
         """An order arriving now, with everything about it drawn from this channel's streams."""
         patience = self._patience
         deadline = now + patience() if patience is not None else _INF
-        times = [draw() for draw in self._step_times]
+        times = list(map(call, self._step_times))  # [draw() for ...] without a Python frame
         lines: list[list[Any]] = []
         units = 0
         if self._stocks:
