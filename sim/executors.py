@@ -85,6 +85,11 @@ def executor(workers: int | None = None, scheduler: str | None = None) -> Iterat
             yield in_process
     else:
         context = multiprocessing.get_context("forkserver")
+        # The fork server imports the model once; each worker is forked with it loaded
+        # instead of importing numpy, pydantic and simpy again (~0.5 s of CPU per worker
+        # per run; see bench/RESULTS.md, "Replications"). It takes effect when the fork
+        # server starts, i.e. on the first pool of the session.
+        context.set_forkserver_preload(["sim.model"])
         with ProcessPoolExecutor(
             max_workers=workers or os.cpu_count() or 1, mp_context=context
         ) as pool:
