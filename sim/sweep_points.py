@@ -156,7 +156,7 @@ def run_point(scenario: Scenario, replications: int) -> PointOutcome:
         from sim.model import simulate
 
         for replication in range(replications):
-            output = simulate(scenario, replication)
+            output = simulate(scenario, replication, series=False)  # a sweep keeps no series
             rows.extend(
                 [replication, str(metric), str(subject), _plain(value), str(unit)]
                 for metric, subject, value, unit in output.metrics

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import tracemalloc
+from pathlib import Path
 
 import pytest
 import yaml
@@ -84,16 +85,36 @@ costs:
 
 # Every metric of the "Metrics" table of outputs.md, with its subject kinds.
 OUTPUTS_TABLE = {
-    "orders_arrived": {"all"}, "orders_completed": {"all"}, "throughput_per_day": {"all"},
-    "units_shipped": {"sku", "all"}, "fill_rate": {"sku", "all"}, "order_fill_rate": {"all"},
-    "lost_rate": {"sku", "all"}, "balk_rate": {"step", "all"}, "abandon_rate": {"all"},
-    "backorders_mean": {"sku"}, "on_hand_mean": {"sku"}, "stockout_fraction": {"sku"},
-    "purchase_orders": {"sku"}, "expired_units": {"sku"}, "wait_mean_h": {"step"},
-    "queue_mean": {"step"}, "utilization": {"pool"}, "cycle_time_mean_h": {"all"},
-    "cycle_time_p95_h": {"all"}, "on_time_rate": {"all"}, "revenue": {"all"},
-    "cost_of_goods": {"all"}, "cost_ordering": {"all"}, "cost_holding": {"all"},
-    "cost_backorder": {"all"}, "cost_lost_sales": {"all"}, "cost_waste": {"all"},
-    "cost_labor": {"pool", "all"}, "cost_total": {"all"}, "operating_income": {"all"},
+    "orders_arrived": {"all"},
+    "orders_completed": {"all"},
+    "throughput_per_day": {"all"},
+    "units_shipped": {"sku", "all"},
+    "fill_rate": {"sku", "all"},
+    "order_fill_rate": {"all"},
+    "lost_rate": {"sku", "all"},
+    "balk_rate": {"step", "all"},
+    "abandon_rate": {"all"},
+    "backorders_mean": {"sku"},
+    "on_hand_mean": {"sku"},
+    "stockout_fraction": {"sku"},
+    "purchase_orders": {"sku"},
+    "expired_units": {"sku"},
+    "wait_mean_h": {"step"},
+    "queue_mean": {"step"},
+    "utilization": {"pool"},
+    "cycle_time_mean_h": {"all"},
+    "cycle_time_p95_h": {"all"},
+    "on_time_rate": {"all"},
+    "revenue": {"all"},
+    "cost_of_goods": {"all"},
+    "cost_ordering": {"all"},
+    "cost_holding": {"all"},
+    "cost_backorder": {"all"},
+    "cost_lost_sales": {"all"},
+    "cost_waste": {"all"},
+    "cost_labor": {"pool", "all"},
+    "cost_total": {"all"},
+    "operating_income": {"all"},
 }
 
 
@@ -129,8 +150,10 @@ def test_every_metric_is_reported_for_every_subject_of_the_full_example():
         "all": {"all"},
     }
     expected = {
-        (name, subject) for name, kinds in OUTPUTS_TABLE.items()
-        for kind in kinds for subject in subjects[kind]
+        (name, subject)
+        for name, kinds in OUTPUTS_TABLE.items()
+        for kind in kinds
+        for subject in subjects[kind]
     }
     got = [(m, s) for m, s, _, _ in out.metrics]
     assert len(got) == len(set(got))
@@ -152,8 +175,15 @@ def test_money_is_in_the_scenario_currency():
 def test_cost_total_is_the_sum_of_the_cost_lines():
     """cost_total adds the seven cost lines; operating income is revenue minus it."""
     v = values(example_data())
-    lines = ("cost_of_goods", "cost_ordering", "cost_holding", "cost_backorder",
-             "cost_lost_sales", "cost_waste", "cost_labor")
+    lines = (
+        "cost_of_goods",
+        "cost_ordering",
+        "cost_holding",
+        "cost_backorder",
+        "cost_lost_sales",
+        "cost_waste",
+        "cost_labor",
+    )
     total = sum(v[name, "all"] for name in lines)
     assert v["cost_total", "all"] == pytest.approx(total)
     assert v["operating_income", "all"] == pytest.approx(v["revenue", "all"] - total)
@@ -170,8 +200,10 @@ def test_the_same_seed_and_replication_give_identical_rows():
 
 def test_different_replications_give_different_numbers():
     """Replications 0 and 1 draw different random numbers."""
-    assert values(example_data(), 0)["orders_arrived", "all"] != values(
-        example_data(), 1)["orders_arrived", "all"]
+    assert (
+        values(example_data(), 0)["orders_arrived", "all"]
+        != values(example_data(), 1)["orders_arrived", "all"]
+    )
 
 
 def test_a_variant_with_more_staff_sees_the_same_orders():
@@ -192,8 +224,9 @@ def test_identical_orders_get_identical_task_times_whatever_the_staff():
         "run": {"horizon": "200h"},
         "demand": {"arrivals": {"rate": "5/h"}},
         "staff": {"desk": {"headcount": 50}},
-        "process": [{"step": "serve", "staff": "desk",
-                     "time": {"dist": "exponential", "mean": "1h"}}],
+        "process": [
+            {"step": "serve", "staff": "desk", "time": {"dist": "exponential", "mean": "1h"}}
+        ],
     }
     more = copy.deepcopy(data)
     more["staff"]["desk"]["headcount"] = 80
@@ -255,8 +288,9 @@ def test_without_staff_there_are_no_staff_metrics():
 def test_series_sample_every_level_over_the_horizon():
     """Each series has SERIES_POINTS + 1 samples per subject, from 0 to the horizon."""
     out = simulate(Scenario.from_data(example_data()), 0)
-    times = sorted({t for name, subject, t, _ in out.series
-                    if (name, subject) == ("busy", "pickers")})
+    times = sorted(
+        {t for name, subject, t, _ in out.series if (name, subject) == ("busy", "pickers")}
+    )
     assert len(times) == SERIES_POINTS + 1
     assert times[0] == 0.0
     assert times[-1] == pytest.approx(21 * 24)
@@ -270,12 +304,20 @@ def _peak_memory(horizon_h):
         "name": "memory",
         "run": {"horizon": f"{horizon_h}h"},
         "demand": {"arrivals": {"rate": "20/h"}, "patience": "30min"},
-        "products": {"a": {"price": 1.0, "unit_cost": 0.5, "initial_stock": 100,
-                           "supplier": "s", "policy": {"type": "s_S", "s": 50, "S": 200}}},
+        "products": {
+            "a": {
+                "price": 1.0,
+                "unit_cost": 0.5,
+                "initial_stock": 100,
+                "supplier": "s",
+                "policy": {"type": "s_S", "s": 50, "S": 200},
+            }
+        },
         "suppliers": {"s": {"lead_time": {"dist": "exponential", "mean": "2h"}}},
         "staff": {"desk": {"headcount": 3}},
-        "process": [{"step": "serve", "staff": "desk",
-                     "time": {"dist": "exponential", "mean": "8min"}}],
+        "process": [
+            {"step": "serve", "staff": "desk", "time": {"dist": "exponential", "mean": "8min"}}
+        ],
     }
     scenario = Scenario.from_data(data)
     tracemalloc.start()
@@ -306,13 +348,21 @@ def test_stock_and_staff_levels_stay_consistent_in_any_combination(
     mode, allocate_at, shelf_life, patience, queue_limit, headcount, seed
 ):
     """Whatever the mix of backorders, perishables, patience and balking, no level goes wrong."""
-    product = {"price": 2.0, "unit_cost": 1.0, "initial_stock": 5, "supplier": "s",
-               "policy": {"type": "s_S", "s": 3, "S": 12}}
+    product = {
+        "price": 2.0,
+        "unit_cost": 1.0,
+        "initial_stock": 5,
+        "supplier": "s",
+        "policy": {"type": "s_S", "s": 3, "S": 12},
+    }
     if shelf_life is not None:
         product["shelf_life"] = f"{shelf_life}h"
-    demand = {"arrivals": {"rate": "3/h"}, "when_out_of_stock": mode,
-              "lines": {"dist": "uniform", "min": 0, "max": 2},
-              "quantity": {"dist": "geometric", "mean": 2}}
+    demand = {
+        "arrivals": {"rate": "3/h"},
+        "when_out_of_stock": mode,
+        "lines": {"dist": "uniform", "min": 0, "max": 2},
+        "quantity": {"dist": "geometric", "mean": 2},
+    }
     if patience is not None:
         demand["patience"] = {"dist": "exponential", "mean": f"{patience}h"}
     steps = [
@@ -323,11 +373,14 @@ def test_stock_and_staff_levels_stay_consistent_in_any_combination(
         steps[1]["queue_limit"] = queue_limit
     steps.insert(allocate_at, {"step": "allocate"})
     data = {
-        "name": "mix", "run": {"horizon": "100h", "warmup": "10h", "seed": seed},
-        "demand": demand, "products": {"w": product},
+        "name": "mix",
+        "run": {"horizon": "100h", "warmup": "10h", "seed": seed},
+        "demand": demand,
+        "products": {"w": product},
         "suppliers": {"s": {"lead_time": {"dist": "exponential", "mean": "6h"}}},
-        "staff": {"desk": {"shifts": [{"start": "06:00", "end": "22:00",
-                                       "headcount": headcount + 1}]}},
+        "staff": {
+            "desk": {"shifts": [{"start": "06:00", "end": "22:00", "headcount": headcount + 1}]}
+        },
         "process": steps,
     }
     model = Model(Scenario.from_data(data), 0)
@@ -342,3 +395,19 @@ def test_stock_and_staff_levels_stay_consistent_in_any_combination(
     m = model.metrics()
     assert 0.0 <= m["utilization", "desk"] <= 1.0
     assert m["orders_completed", "all"] <= m["orders_arrived", "all"] + 100
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(Path(__file__).resolve().parents[1].glob("scenarios/*.yaml")),
+    ids=lambda p: p.stem,
+)
+def test_skipping_the_series_changes_no_metric(path):
+    """simulate(series=False) returns exactly the metric rows of a run that samples levels."""
+    from sim.loader import load
+
+    scenario = load(path).with_changes({"run.horizon": "10d", "run.warmup": "2d"})
+    with_series = simulate(scenario, 1)
+    without = simulate(scenario, 1, series=False)
+    assert with_series.series and not without.series
+    assert without.metrics == with_series.metrics

@@ -192,10 +192,10 @@ def test_simulation_error_is_recorded_with_its_message(monkeypatch):
 
     real = sim.model.simulate
 
-    def fragile(scenario, replication):
+    def fragile(scenario, replication, **options):
         if scenario.staff["desk"].headcount == 3:
             raise ZeroDivisionError("no desk\nat all")
-        return real(scenario, replication)
+        return real(scenario, replication, **options)
 
     monkeypatch.setattr(sim.model, "simulate", fragile)
     results = sweep(loads(TINY), {"staff.desk.headcount": [2, 3, 4]}, workers=1, progress=False)
@@ -210,10 +210,10 @@ def test_failed_points_are_retried_when_the_sweep_is_run_again(tmp_path, monkeyp
 
     real = sim.model.simulate
 
-    def flaky(scenario, replication):
+    def flaky(scenario, replication, **options):
         if scenario.staff["desk"].headcount == 3:
             raise RuntimeError("cluster node lost")
-        return real(scenario, replication)
+        return real(scenario, replication, **options)
 
     grid = {"staff.desk.headcount": [2, 3, 4]}
     monkeypatch.setattr(sim.model, "simulate", flaky)
