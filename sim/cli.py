@@ -20,7 +20,6 @@ import importlib
 import importlib.util
 import json
 import os
-import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -179,21 +178,16 @@ def _load_all(files: Sequence[str], overrides: Sequence[str] = ()) -> list[Any]:
     return scenarios
 
 
-def _safe_name(name: str) -> str:
-    """A scenario name as a folder name: letters, digits, ``.``, ``_`` and ``-`` only."""
-    return re.sub(r"[^\w.-]+", "_", name).strip("._") or "scenario"
-
-
 def _run(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")  # files only; before pyplot is imported anywhere
 
     from sim.experiment import run
-    from sim.report import FILES, format_table
+    from sim.report import FILES, folder_name, format_table
 
     scenarios = _load_all(args.files, args.set)
-    out = args.out or os.path.join("results", _safe_name(scenarios[0].name))
+    out = args.out or os.path.join("results", folder_name(scenarios[0].name))
     if os.path.exists(out) and not os.path.isdir(out):
         raise BadInput(f"--out: {out} exists and is not a folder")
     results = run(

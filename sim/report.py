@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import math
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -46,6 +47,14 @@ _LABELS = {
     "cost_total": "total cost",
     "operating_income": "operating income",
 }
+
+
+def folder_name(name: str, suffix: str = "") -> str:
+    """A scenario name as a folder name (letters, digits, ``.``, ``_``, ``-``), plus ``suffix``
+    unless the name already ends with it: ``"shop"`` → ``"shop-sweep"``, and
+    ``"shop-sweep"`` stays ``"shop-sweep"``."""
+    safe = re.sub(r"[^\w.-]+", "_", name).strip("._") or "scenario"
+    return safe if not suffix or safe.endswith(suffix) else safe + suffix
 
 
 def write_results(results: Results, out_dir: str | os.PathLike[str]) -> Path:

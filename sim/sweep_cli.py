@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 
 __all__ = ["main"]
@@ -25,8 +24,9 @@ EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
 def default_out(name: str) -> str:
     """``results/<scenario name>-sweep``, the name made safe for a folder."""
-    safe = re.sub(r"[^\w.-]+", "_", name).strip("._") or "scenario"
-    return os.path.join("results", f"{safe}-sweep")
+    from sim.report import folder_name
+
+    return os.path.join("results", folder_name(name, "-sweep"))
 
 
 def main(args: argparse.Namespace) -> int:

@@ -248,3 +248,12 @@ def test_run_sim_py_runs_with_worker_processes(tmp_path):
     done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (out / "summary.csv").exists()
+
+
+def test_folder_name_keeps_safe_characters_and_adds_a_suffix_once():
+    """Scenario names become safe folder names; a sweep's '-sweep' suffix is not doubled."""
+    from sim.report import folder_name
+
+    assert folder_name("Shop: north/east") == "Shop_north_east"
+    assert folder_name("shop", "-sweep") == "shop-sweep"
+    assert folder_name("shop-sweep", "-sweep") == "shop-sweep"
