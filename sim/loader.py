@@ -32,6 +32,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError
 from sim.paths import PathError, deep_merge, set_path, split_path
+from sim.units import describe
 from sim.yamlio import (
     Document,
     KeyPath,
@@ -89,7 +90,7 @@ def _resolve_extends(doc: Document, chain: list[tuple[str, str | None]]) -> Docu
         return ScenarioError([Problem(doc.file, line, "extends", message)])
 
     if not isinstance(parent_name, str) or not parent_name.strip():
-        shown = _describe(parent_name)
+        shown = describe(parent_name)
         raise fail(f'expected the path of a scenario file, like "base.yaml" (got {shown})')
     here = os.path.dirname(doc.file) if chain[-1][1] is not None else ""
     parent_file = os.path.normpath(os.path.join(here, parent_name.strip()))
@@ -201,7 +202,7 @@ def _translate(
         if len(expected) > 1 and len(expected) == len(errors):
             # A plain union reports one error per member: say it once.
             wanted = list(dict.fromkeys(_expected(e) for e in expected))
-            got = _describe(errors[0].get("input"))
+            got = describe(errors[0].get("input"))
             result.append((path, found, f"expected {' or '.join(wanted)} (got {got})"))
             continue
         for error in errors:
@@ -310,12 +311,12 @@ def _message(error: Mapping[str, Any], model_cls: type[BaseModel], path: KeyPath
     if kind == "assertion_error":
         return msg.removeprefix("Assertion failed, ")
     if kind == "union_tag_invalid":
-        return f"expected one of {ctx.get('expected_tags', '?')} (got {_describe(ctx.get('tag'))})"
+        return f"expected one of {ctx.get('expected_tags', '?')} (got {describe(ctx.get('tag'))})"
     if kind == "union_tag_not_found":
         discriminator = str(ctx.get("discriminator", ""))
         if discriminator.startswith("'") and discriminator.endswith("'"):
             return f'missing required key "{discriminator[1:-1]}"'
-        return f"cannot tell what kind of value this is (got {_describe(value)})"
+        return f"cannot tell what kind of value this is (got {describe(value)})"
     if kind in ("too_short", "too_long") and "actual_length" in ctx:
         limit = ctx.get("min_length" if kind == "too_short" else "max_length")
         if ctx.get("field_type") == "Dictionary":
@@ -326,12 +327,12 @@ def _message(error: Mapping[str, Any], model_cls: type[BaseModel], path: KeyPath
         return f"expected {bound} {limit} {things} (got {ctx.get('actual_length', '?')})"
     expected = _expected(error)
     if expected is not None:
-        return f"expected {expected} (got {_describe(value)})"
+        return f"expected {expected} (got {describe(value)})"
     if kind in _COMPARISONS and msg.startswith("Input should be "):
-        return f"must be {msg[len('Input should be ') :]} (got {_describe(value)})"
+        return f"must be {msg[len('Input should be ') :]} (got {describe(value)})"
     if "(got " in msg or kind not in _PYDANTIC_KINDS:
         return msg  # a custom message already says what it got
-    return f"{msg[:1].lower()}{msg[1:]} (got {_describe(value)})"
+    return f"{msg[:1].lower()}{msg[1:]} (got {describe(value)})"
 
 
 # Error kinds raised by pydantic itself (their messages do not show the value).
@@ -353,18 +354,6 @@ _PYDANTIC_KINDS = {
     "none_required",
     "url_parsing",
 }
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value)
 
 
 def field_names_at(model_cls: Any, path: KeyPath) -> set[str]:

@@ -19,6 +19,7 @@ __all__ = [
     "PERCENT_FORMS",
     "RATE_FORMS",
     "HOURS_PER",
+    "describe",
     "format_duration",
     "parse_clock",
     "parse_duration",
@@ -102,7 +103,7 @@ def parse_duration(value: object) -> float:
             f"expected a duration with its unit, like {DURATION_FORMS} (got {value!r})"
         )
     if not isinstance(value, str):
-        raise ValueError(f"expected a duration like {DURATION_FORMS} (got {_describe(value)})")
+        raise ValueError(f"expected a duration like {DURATION_FORMS} (got {describe(value)})")
     match = _DURATION_RE.match(value)
     hours = _unit_hours(match.group(2), allow_year=True) if match else None
     if match is None or hours is None:
@@ -123,7 +124,7 @@ def parse_rate(value: object, *, allow_percent: bool = False) -> tuple[float, bo
     if _is_plain_number(value):
         raise ValueError(f"expected a rate with its time unit, like {forms} (got {value!r})")
     if not isinstance(value, str):
-        raise ValueError(f"expected a rate like {forms} (got {_describe(value)})")
+        raise ValueError(f"expected a rate like {forms} (got {describe(value)})")
     match = _RATE_RE.match(value)
     hours = _unit_hours(match.group(4), allow_year=True) if match else None
     if match is None or hours is None or (match.group(2) and not allow_percent):
@@ -150,7 +151,7 @@ def parse_fraction(value: object) -> float:
         except ValueError:
             raise ValueError(f"expected a fraction like {PERCENT_FORMS} (got {value!r})") from None
     else:
-        raise ValueError(f"expected a fraction like {PERCENT_FORMS} (got {_describe(value)})")
+        raise ValueError(f"expected a fraction like {PERCENT_FORMS} (got {describe(value)})")
     if not 0.0 <= number <= 1.0:
         raise ValueError(f"expected a fraction between 0 and 1 (0% and 100%) (got {value!r})")
     return number
@@ -159,7 +160,7 @@ def parse_fraction(value: object) -> float:
 def parse_clock(value: object) -> float:
     """Return hours after midnight for a clock time ``"HH:MM"`` (``"24:00"`` is 24.0)."""
     if not isinstance(value, str):
-        raise ValueError(f"expected a clock time {CLOCK_FORMS} (got {_describe(value)})")
+        raise ValueError(f"expected a clock time {CLOCK_FORMS} (got {describe(value)})")
     match = _CLOCK_RE.match(value)
     if match is None:
         raise ValueError(f"expected a clock time {CLOCK_FORMS} (got {value!r})")
@@ -182,7 +183,7 @@ def parse_weekday(value: object) -> int:
     """Return 0 for Monday ... 6 for Sunday."""
     if isinstance(value, str) and value.strip().lower() in _WEEKDAY_ALIASES:
         return _WEEKDAY_ALIASES[value.strip().lower()]
-    raise ValueError(f"expected a weekday: one of {', '.join(WEEKDAYS)} (got {_describe(value)})")
+    raise ValueError(f"expected a weekday: one of {', '.join(WEEKDAYS)} (got {describe(value)})")
 
 
 def format_duration(hours: float) -> str:
@@ -195,11 +196,15 @@ def format_duration(hours: float) -> str:
     raise AssertionError("unreachable")
 
 
-def _describe(value: object) -> str:
+def describe(value: object) -> str:
+    """A value as an error message shows what it got: ``a mapping``, ``a list``, ``nothing``,
+    ``true``/``false`` (as YAML writes them) or the value's repr."""
     if isinstance(value, dict):
         return "a mapping"
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return "a list"
     if value is None:
         return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return repr(value)
