@@ -44,6 +44,13 @@ INTERNAL_MODELS: tuple[type[BaseModel], ...] = (HoldingCost,)
 
 _DOTTED = r"^\s*[^.\s]+(\s*\.\s*[^.\s]+)*\s*$"
 
+# Keys of the distributions given by a mean and a spread (sim.distributions._MeanAndSpread).
+_MEAN_AND_SPREAD = {
+    "mean": "Mean duration.",
+    "sd": "Standard deviation (give sd or cv).",
+    "cv": "Coefficient of variation, sd / mean (give sd or cv).",
+}
+
 #: What each key means, by model name and key, where the model has no ``description``.
 KEY_DOCS: dict[str, dict[str, str]] = {
     "Scenario": {
@@ -187,18 +194,8 @@ KEY_DOCS: dict[str, dict[str, str]] = {
         "max": "Longest duration.",
     },
     "Normal": {"dist": "normal", "mean": "Mean before truncation.", "sd": "Standard deviation."},
-    "LogNormal": {
-        "dist": "lognormal",
-        "mean": "Mean duration.",
-        "sd": "Standard deviation (give sd or cv).",
-        "cv": "Coefficient of variation, sd / mean (give sd or cv).",
-    },
-    "Gamma": {
-        "dist": "gamma",
-        "mean": "Mean duration.",
-        "sd": "Standard deviation (give sd or cv).",
-        "cv": "Coefficient of variation, sd / mean (give sd or cv).",
-    },
+    "LogNormal": {"dist": "lognormal", **_MEAN_AND_SPREAD},
+    "Gamma": {"dist": "gamma", **_MEAN_AND_SPREAD},
     "Erlang": {"dist": "erlang", "mean": "Mean duration.", "k": "Number of phases (>= 1)."},
     "Weibull": {"dist": "weibull", "shape": "Shape (> 0).", "scale": "Scale duration (> 0)."},
     "EmpiricalDuration": {
