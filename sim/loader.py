@@ -32,6 +32,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError
 from sim.paths import PathError, deep_merge, set_path, split_path
+from sim.scenario import RUN_PLAN_KEYS
 from sim.units import describe
 from sim.yamlio import (
     Document,
@@ -59,7 +60,6 @@ __all__ = [
 ]
 
 #: Top-level keys that describe runs of the scenario rather than the scenario itself.
-RUN_PLAN_KEYS = ("variants", "sweep")
 
 
 # --------------------------------------------------------------------------- extends

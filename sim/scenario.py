@@ -53,6 +53,8 @@ __all__ = [
 ]
 
 ALLOCATE = "allocate"
+#: Top-level keys that plan runs of a scenario rather than describe the business.
+RUN_PLAN_KEYS = ("variants", "sweep")
 
 
 # --------------------------------------------------------------------------- run
@@ -470,23 +472,24 @@ class Scenario(StrictModel):
 
         return apply_changes(self, changes)
 
+    def base(self) -> Scenario:
+        """This scenario alone: without its ``variants`` and ``sweep`` (what every
+        variant and sweep point starts from)."""
+        data = {key: value for key, value in self._raw.items() if key not in RUN_PLAN_KEYS}
+        return self.from_data(data, self._source)
+
     def variant(self, name: str) -> Scenario:
         """The complete scenario of one variant (the base with that variant's changes)."""
         if name not in self.variants:
             raise KeyError(f"no variant {name!r}" + _known(self.variants))
-        base = self.raw
-        base.pop("variants", None)
-        base.pop("sweep", None)
-        return self.from_data(base, self._source).with_changes(
-            {**self.variants[name], "name": name}
-        )
+        return self.base().with_changes({**self.variants[name], "name": name})
 
     def variant_scenarios(self) -> list[Scenario]:
         """The base (without its variants) followed by every variant, in file order."""
-        base = self.raw
-        base.pop("variants", None)
-        base.pop("sweep", None)
-        return [self.from_data(base, self._source)] + [self.variant(n) for n in self.variants]
+        base = self.base()
+        return [base] + [
+            base.with_changes({**changes, "name": name}) for name, changes in self.variants.items()
+        ]
 
 
 class CrossReferenceError(ValueError):

@@ -47,7 +47,6 @@ __all__ = ["SWEEP_COLUMNS", "SweepPlan", "SweepResults", "pareto_mask", "plan_sw
 
 #: Columns of ``sweep.csv`` after ``point`` and the swept keys, in order.
 SWEEP_COLUMNS = ("metric", "subject", "mean", "ci_low", "ci_high", "sd", "n", "unit")
-_RUN_PLAN_KEYS = ("variants", "sweep")
 
 
 # --------------------------------------------------------------------------- the plan
@@ -139,9 +138,7 @@ def plan_sweep(
             raise ScenarioError.one(str(exc), file=_file_of(scenario), key="sweep.sample") from None
         kind, keys = "sample", tuple(sample.ranges)
 
-    base_data = {k: v for k, v in scenario.raw.items() if k not in _RUN_PLAN_KEYS}
-    base = Scenario.from_data(base_data, scenario.source)
-    return SweepPlan(base, kind, keys, tuple(points), replications)
+    return SweepPlan(scenario.base(), kind, keys, tuple(points), replications)
 
 
 def _file_of(scenario: Scenario) -> str | None:

@@ -40,11 +40,6 @@ REQUIRED = {
 MAX_WEEKLY_LOAD = 0.95
 
 
-def base_of(scenario: Scenario) -> Scenario:
-    """The base scenario alone (first of ``variant_scenarios``)."""
-    return scenario.variant_scenarios()[0]
-
-
 def _mean(count: Any) -> float:
     """Mean of a count distribution."""
     return float(count.mean)
@@ -130,7 +125,7 @@ SWEEP_FILES = [path for path in FILES if (s := load(path)).sweep and s.sweep.gri
 def test_every_sweep_point_is_a_valid_scenario(path: Path) -> None:
     """Each point of a ``sweep.grid`` (the full cross product) validates."""
     scenario = load(path)
-    base = base_of(scenario)
+    base = scenario.base()
     keys = list(scenario.sweep.grid)
     points = list(itertools.product(*scenario.sweep.grid.values()))
     assert 12 <= len(points) <= 16, "a grid that runs in about a minute"
@@ -147,7 +142,7 @@ def test_staff_can_keep_up_on_average(path: Path) -> None:
     units per order), over the on-duty hours of the pool. Peaks may exceed capacity
     for an hour or two (queues build and drain); the week as a whole must not.
     """
-    scenario = base_of(load(path))
+    scenario = load(path).base()
     if not scenario.staff:
         pytest.skip("no staff")
     for name, pool in scenario.staff.items():
@@ -171,7 +166,7 @@ def _simulate(scenario: Scenario) -> dict[tuple[str, str], float]:
 @pytest.mark.parametrize("path", FILES, ids=IDS)
 def test_two_week_run_reports_the_business_metrics(path: Path) -> None:
     """One replication of the base over 14 days completes orders and reports its metrics."""
-    scenario = base_of(load(path)).with_changes({"run.horizon": "14d", "run.warmup": "2d"})
+    scenario = load(path).base().with_changes({"run.horizon": "14d", "run.warmup": "2d"})
     metrics = _simulate(scenario)
 
     assert metrics["orders_completed", "all"] > 0

@@ -429,3 +429,15 @@ def test_scenario_error_survives_pickling() -> None:
     error = ScenarioError([Problem("a.yaml", 1, "x", "one")])
     again = pickle.loads(pickle.dumps(error))
     assert again.problems == error.problems and str(again) == str(error)
+
+
+def test_base_drops_variants_and_sweep_and_starts_every_variant() -> None:
+    """Scenario.base() is the scenario without variants or sweep; variants start from it."""
+    from pathlib import Path
+
+    scenario = load(Path(__file__).resolve().parents[1] / "scenarios" / "ecommerce_sweep.yaml")
+    base = scenario.base()
+    assert scenario.variants and scenario.sweep is not None
+    assert base.variants == {} and base.sweep is None
+    assert "variants" not in base.raw and "sweep" not in base.raw
+    assert scenario.variant_scenarios()[0] == base
