@@ -7,7 +7,7 @@
 three staffed steps, backorders) is run as it is, except ``run.horizon`` (365 days per
 year) and ``run.warmup`` (0, so every simulated order is counted in
 ``orders_arrived``): one replication (replication 0) of the base scenario, through
-``sim.model.simulate``, exactly as ``sim.run`` runs each replication.
+``sim.model.build.simulate``, exactly as ``sim.run`` runs each replication.
 
 Every run is a fresh ``python`` process, so the peak resident memory it reports
 (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) is that of one replication alone: the
@@ -47,8 +47,8 @@ def _child(years: float, trace: bool, root: str) -> None:
     import time
 
     sys.path.insert(0, root)  # the copy of ``sim`` to time
-    from sim.loader import load
-    from sim.model import simulate
+    from sim.model.build import simulate
+    from sim.scenario.loader import load
 
     scenario = load(SCENARIO).with_changes(
         {"run.horizon": f"{365 * years:g}d", "run.warmup": "0d"}

@@ -7,8 +7,8 @@ The same M/M/3 system at 90% load (Poisson arrivals 2.7/h, exponential service o
 mean 1 h, one unbounded FCFS queue, starting empty, no warm-up) is simulated for
 ``customers / 2.7`` hours, so about ``--customers`` customers arrive, by:
 
-(a) ``engine``: our engine, from a scenario written in YAML (``sim.loader.loads``) and
-    run by ``sim.model.simulate`` with every metric and the level series on, exactly
+(a) ``engine``: our engine, from a scenario written in YAML (``sim.scenario.loader.loads``) and
+    run by ``sim.model.build.simulate`` with every metric and the level series on, exactly
     as ``sim.run`` would run one replication (building the model and its metric rows
     are timed too; parsing the YAML is not, it is done once);
 (b) ``simpy``: the minimal idiomatic hand-written SimPy model: a ``simpy.Resource``
@@ -45,8 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import simpy  # noqa: E402
 
-from sim.loader import loads  # noqa: E402
-from sim.model import simulate  # noqa: E402
+from sim.model.build import simulate  # noqa: E402
+from sim.scenario.loader import loads  # noqa: E402
 from sim.theory import mmc  # noqa: E402
 
 SERVERS = 3

@@ -4,7 +4,7 @@
     python bench/replications.py --horizon 98d --rounds 2
 
 Times ``sim.run(scenario, replications=20, workers=N, progress=False)`` for N = 1 (in
-this process) and N = 2 (local worker processes, see ``sim/executors.py``), interleaved
+this process) and N = 2 (local worker processes, see ``sim/experiment/executors.py``), interleaved
 round after round, on the base of the e-commerce example (its variants left out, so
 there are exactly 20 tasks). Parallel speed-up is a matter of elapsed time, so the wall
 time is what is compared (best and median over the rounds); the load average of the
@@ -14,8 +14,8 @@ Then it measures what could keep the speed-up below 2:
 
 * the task sizes: CPU seconds of each of the 20 ``simulate(base, r)`` in this process
   (unequal tasks leave one worker idle at the end);
-* worker start-up: the time to import ``sim.model`` in a fresh interpreter, the time
-  for a fresh 2-worker pool (``sim.executors.executor(workers=2)``) to return its first
+* worker start-up: the time to import ``sim.model.build`` in a fresh interpreter, the time
+  for a fresh 2-worker pool (``sim.experiment.executors.executor(workers=2)``) to return its first
   results, and the CPU seconds each worker had used by then (its imports);
 * pickling: the bytes and the time to pickle a task (the scenario) and a result (the
   metric and series rows), which cross between processes once per task;
@@ -24,10 +24,10 @@ Then it measures what could keep the speed-up below 2:
   machine this is close to 2; vCPUs that share a physical core or a busy host give less,
   and no executor can beat it.
 
-``--preload`` first calls ``set_forkserver_preload(["sim.model"])`` on the forkserver
-context that ``sim.executors`` uses (before any pool starts), so that the forkserver
+``--preload`` first calls ``set_forkserver_preload(["sim.model.build"])`` on the forkserver
+context that ``sim.experiment.executors`` uses (before any pool starts), so that the forkserver
 imports the model once and every worker is forked with it loaded: the fix proposed in
-RESULTS.md, measured without editing ``sim/executors.py``.
+RESULTS.md, measured without editing ``sim/experiment/executors.py``.
 """
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import sim  # noqa: E402
-from sim.executors import executor  # noqa: E402
-from sim.loader import load  # noqa: E402
-from sim.model import simulate  # noqa: E402
+from sim.experiment.executors import executor  # noqa: E402
+from sim.model.build import simulate  # noqa: E402
+from sim.scenario.loader import load  # noqa: E402
 
 REPLICATIONS = 20
 
@@ -81,18 +81,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--horizon", default=None, help="override run.horizon, like 98d")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--preload", action="store_true",
-                        help="forkserver preloads sim.model (the proposed fix)")
+                        help="forkserver preloads sim.model.build (the proposed fix)")
     args = parser.parse_args(argv)
     if args.preload:
-        multiprocessing.get_context("forkserver").set_forkserver_preload(["sim.model"])
+        multiprocessing.get_context("forkserver").set_forkserver_preload(["sim.model.build"])
 
     scenario = load(args.scenario).variant_scenarios()[0]  # the base alone: 20 tasks
     if args.horizon:
         scenario = scenario.with_changes({"run.horizon": args.horizon})
     print(f"{scenario.name}: horizon {scenario.run.horizon:g} h, warm-up "
           f"{scenario.run.warmup:g} h, {REPLICATIONS} replications; {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}; forkserver preload of sim.model: "
-          f"{'on (--preload)' if args.preload else 'off (as sim/executors.py is)'}")
+          f"Python {platform.python_version()}; forkserver preload of sim.model.build: "
+          f"{'on (--preload)' if args.preload else 'off (as sim/experiment/executors.py is)'}")
 
     wall: dict[int, list[float]] = {1: [], 2: []}
     for round_ in range(args.rounds):
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
           f"{max(sizes):.3f}; sum {total:.2f} (the best split on 2 workers: "
           f"{_best_split(sizes):.2f} s of work for the busier one)")
     imports = [_import_time() for _ in range(3)]
-    print(f"  import sim.model in a fresh interpreter: {min(imports):.2f} s "
+    print(f"  import sim.model.build in a fresh interpreter: {min(imports):.2f} s "
           f"(median {statistics.median(imports):.2f} s)")
     starts, worker_cpu = [], []
     for _ in range(3):
@@ -150,8 +150,8 @@ def main(argv: list[str] | None = None) -> None:
 _SOLO = """
 import sys, time
 sys.path.insert(0, {root!r})
-from sim.loader import load
-from sim.model import simulate
+from sim.scenario.loader import load
+from sim.model.build import simulate
 scenario = load({scenario!r}).variant_scenarios()[0]
 if {horizon!r}:
     scenario = scenario.with_changes({{"run.horizon": {horizon!r}}})

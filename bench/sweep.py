@@ -71,8 +71,8 @@ def main() -> None:
     import pandas
     import simpy
 
-    from sim.loader import load
-    from sim.sweep import sweep
+    from sim.experiment.sweep.runner import sweep
+    from sim.scenario.loader import load
 
     work = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
     file = work / "bench.yaml"
@@ -80,7 +80,7 @@ def main() -> None:
     trivial = work / "trivial.yaml"
     trivial.write_text(SCENARIO.replace("horizon: 20d, warmup: 2d", "horizon: 1h, warmup: 0h"))
     scenario, quick = load(file), load(trivial)
-    import sim.stats  # noqa: F401 - scipy's import (about 1.5 s) is not a sweep's cost
+    import sim.experiment.stats  # noqa: F401 - scipy's import (about 1.5 s) is not a sweep's cost
 
     rows = []
 

@@ -30,10 +30,10 @@ if str(ROOT) not in sys.path:
 
 import yaml  # noqa: E402
 
-from sim.loader import loads  # noqa: E402
-from sim.model import simulate  # noqa: E402
-from sim.scenario import Scenario  # noqa: E402
-from sim.stats import t_interval  # noqa: E402
+from sim.experiment.stats import t_interval  # noqa: E402
+from sim.model.build import simulate  # noqa: E402
+from sim.scenario.loader import loads  # noqa: E402
+from sim.scenario.models import Scenario  # noqa: E402
 
 
 def _load_cases():  # noqa: ANN202

@@ -5,53 +5,66 @@
     results = sim.run(scenario)
     results.summary()
 
+The package is layered; imports point down this list, never up (import-linter checks it,
+see ``pyproject.toml``):
+
+    sim.cli          the command line
+    sim.output       tables, figures and files: the only code that prints or writes
+    sim.experiment   replications, statistics, sweeps, on local cores or Dask
+    sim.model        the SimPy engine: one replication in, plain rows out
+    sim.scenario     the scenario format: YAML, units, validated inert models
+    sim.errors, sim.theory, sim._files, sim._lazy   small leaves used by all
+
 The names below are loaded on first use, so ``import sim`` stays light: a worker
 process that only simulates never pays for pandas, scipy or matplotlib.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+from typing import TYPE_CHECKING
+
+from sim._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from sim.errors import ScenarioError
-    from sim.experiment import run
-    from sim.loader import load, loads
-    from sim.results import Results
-    from sim.scenario import Scenario
-    from sim.sweep import sweep
+    from sim.errors import ScenarioError, SimulationError
+    from sim.experiment.results import Results
+    from sim.experiment.runner import run
+    from sim.experiment.sweep.runner import SweepResults, sweep
+    from sim.scenario.loader import load, loads
+    from sim.scenario.models import Scenario
+
+try:
+    __version__: str = _version("opsim")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "Results",
     "Scenario",
     "ScenarioError",
+    "SimulationError",
+    "SweepResults",
+    "__version__",
     "load",
     "loads",
     "run",
     "sweep",
 ]
 
-# Where each public name lives (imported when first used).
-_EXPORTS = {
-    "Results": "sim.results",
-    "Scenario": "sim.scenario",
-    "ScenarioError": "sim.errors",
-    "load": "sim.loader",
-    "loads": "sim.loader",
-    "run": "sim.experiment",
-    "sweep": "sim.sweep",  # the module is callable too: sim.sweep(...) either way
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'sim' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    globals(),
+    {
+        "Results": "sim.experiment.results",
+        "Scenario": "sim.scenario.models",
+        "ScenarioError": "sim.errors",
+        "SimulationError": "sim.errors",
+        "SweepResults": "sim.experiment.sweep.runner",
+        "load": "sim.scenario.loader",
+        "loads": "sim.scenario.loader",
+        "run": "sim.experiment.runner",
+        "sweep": "sim.experiment.sweep.runner",
+    },
+)

@@ -14,7 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Problem", "ScenarioError"]
+__all__ = [
+    "Problem",
+    "ScenarioError",
+    "SimulationError",
+    "SweepLockedError",
+    "SweepMismatchError",
+]
 
 
 @dataclass(frozen=True)
@@ -78,3 +84,15 @@ class ScenarioError(ValueError):
     def __reduce__(self) -> tuple[type[ScenarioError], tuple[list[Problem]]]:
         # Rebuild from the problems, not from the message, when crossing processes.
         return (type(self), (self.problems,))
+
+
+class SimulationError(RuntimeError):
+    """A replication failed while it ran (a bug, not a bad scenario): says which one."""
+
+
+class SweepMismatchError(ValueError):
+    """The output folder holds points of a different sweep: refused, never mixed."""
+
+
+class SweepLockedError(RuntimeError):
+    """Another sweep is writing to the same output folder right now."""

@@ -14,4 +14,4 @@ def quick_figures(monkeypatch):
         return fig
 
     for name in ("comparison_figure", "cost_breakdown_figure", "timeseries_figure"):
-        monkeypatch.setattr(f"sim.plots.{name}", empty)
+        monkeypatch.setattr(f"sim.output.plots.{name}", empty)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from sim.errors import ScenarioError
-from sim.loader import load
+from sim.scenario.loader import load
 
 HERE = Path(__file__).parent
 REPO = HERE.parent
@@ -66,7 +66,7 @@ def test_bad_scenario_is_refused_at_its_line_and_key(path: Path) -> None:
 
 
 def _cli() -> Any:
-    return importlib.import_module("sim.cli")
+    return importlib.import_module("sim.cli.app")
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])

@@ -1,4 +1,4 @@
-"""Tests for sim.cli: verbs, flags, files written, and exit status 0 / 2 / 1 without tracebacks."""
+"""Tests for the command line: verbs, flags, files written, exit status 0 / 2 / 1, no tracebacks."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import sim.experiment
-from sim.cli import main
-from sim.report import FILES
+import sim.experiment.runner
+from sim.cli.app import main
+from sim.output.report import FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 ECOMMERCE = str(ROOT / "scenarios" / "ecommerce.yaml")
@@ -49,16 +49,16 @@ def broken(tmp_path):
 
 @pytest.fixture
 def spy(monkeypatch):
-    """Record the keyword arguments and the Results of every sim.experiment.run call."""
+    """Record the keyword arguments and the Results of every sim.experiment.runner.run call."""
     calls = []
-    real = sim.experiment.run
+    real = sim.experiment.runner.run
 
     def recording(scenarios, **kwargs):
         results = real(scenarios, **kwargs)
         calls.append((kwargs, results))
         return results
 
-    monkeypatch.setattr(sim.experiment, "run", recording)
+    monkeypatch.setattr(sim.experiment.runner, "run", recording)
     return calls
 
 
@@ -173,7 +173,7 @@ def test_an_unexpected_error_exits_1_with_one_line(monkeypatch, capsys):
     def crash(*args, **kwargs):
         raise RuntimeError("the model fell over")
 
-    monkeypatch.setattr(sim.experiment, "run", crash)
+    monkeypatch.setattr(sim.experiment.runner, "run", crash)
     monkeypatch.delenv("SIM_DEBUG", raising=False)
     assert main([ECOMMERCE, "--quiet"]) == 1
     err = capsys.readouterr().err
@@ -185,7 +185,7 @@ def test_an_unexpected_error_exits_1_with_one_line(monkeypatch, capsys):
 
 def test_sim_debug_shows_the_traceback(monkeypatch, capsys):
     """With SIM_DEBUG=1 an unexpected error prints its traceback (still exit 1)."""
-    monkeypatch.setattr(sim.experiment, "run", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(sim.experiment.runner, "run", lambda *a, **k: 1 / 0)
     monkeypatch.setenv("SIM_DEBUG", "1")
     assert main([ECOMMERCE, "--quiet"]) == 1
     assert "Traceback (most recent call last)" in capsys.readouterr().err
@@ -213,13 +213,13 @@ def test_schema_prints_the_json_schema(capsys):
 
 
 def test_sweep_without_its_module_says_it_is_not_available(monkeypatch, capsys):
-    """When sim.sweep_cli is not installed, sweep says so and exits 1."""
+    """When sim.cli.sweep is not installed, sweep says so and exits 1."""
     import importlib.util
 
     real = importlib.util.find_spec
 
     def find_spec(name, *args):
-        return None if name == "sim.sweep_cli" else real(name, *args)
+        return None if name == "sim.cli.sweep" else real(name, *args)
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     assert main(["sweep", ECOMMERCE]) == 1
@@ -252,7 +252,7 @@ def test_run_sim_py_runs_with_worker_processes(tmp_path):
 
 def test_folder_name_keeps_safe_characters_and_adds_a_suffix_once():
     """Scenario names become safe folder names; a sweep's '-sweep' suffix is not doubled."""
-    from sim.report import folder_name
+    from sim.output.report import folder_name
 
     assert folder_name("Shop: north/east") == "Shop_north_east"
     assert folder_name("shop", "-sweep") == "shop-sweep"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from sim.distributions import COUNT_DISTS, DURATION_DISTS
-from sim.loader import loads
-from sim.scenario import POLICY_TYPES, Scenario
-from sim.schema import INTERNAL_MODELS, scenario_models
-from sim.yamlio import parse_document
+from sim.scenario.distributions import COUNT_DISTS, DURATION_DISTS
+from sim.scenario.loader import loads
+from sim.scenario.models import POLICY_TYPES, Scenario
+from sim.scenario.schema import INTERNAL_MODELS, scenario_models
+from sim.scenario.yamlio import parse_document
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "scenario-format.md"
 TEXT = DOC.read_text(encoding="utf-8")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sim import catalog
-from sim.cli import _parser
+from sim.cli.app import _parser
+from sim.model import catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")

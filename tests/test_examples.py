@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from sim.loader import load
-from sim.model import simulate
-from sim.scenario import Scenario, StaffPool
+from sim.model.build import simulate
+from sim.scenario.loader import load
+from sim.scenario.models import Scenario, StaffPool
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "scenarios"

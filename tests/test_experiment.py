@@ -1,4 +1,4 @@
-"""Tests for sim.experiment and sim.executors: where replications run never changes the numbers."""
+"""Tests for running replications: where they run never changes the numbers."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import sim
-from sim.errors import ScenarioError
-from sim.executors import InProcessExecutor, TaskError, executor, run_tasks
-from sim.experiment import SimulationError, execute, plan
+from sim.errors import ScenarioError, SimulationError
+from sim.experiment.executors import InProcessExecutor, TaskError, executor, run_tasks
+from sim.experiment.runner import execute, plan
 
 SHOP = """
 name: tiny-shop
@@ -95,7 +95,7 @@ def test_executor_refuses_a_bad_worker_count(workers):
 def test_worker_processes_never_import_pandas_scipy_or_matplotlib(shop):
     """A forkserver worker that unpickles a scenario and simulates it loads no heavy library."""
     probe = (
-        "(__import__('sim.model').model.simulate(s, 0), sorted({m.split('.')[0] for m in "
+        "(__import__('sim.model.build').model.simulate(s, 0), sorted({m.split('.')[0] for m in "
         "__import__('sys').modules} & {'pandas', 'scipy', 'matplotlib'}))[1]"
     )
     with executor(workers=2) as pool:
@@ -104,9 +104,9 @@ def test_worker_processes_never_import_pandas_scipy_or_matplotlib(shop):
 
 
 def test_parent_side_modules_import_light():
-    """Importing sim, sim.experiment and sim.executors pulls in no pandas, scipy or matplotlib."""
+    """Importing sim, its runner and its executors pulls in no pandas, scipy or matplotlib."""
     code = (
-        "import sys, sim, sim.experiment, sim.executors; "
+        "import sys, sim, sim.experiment.runner, sim.experiment.executors; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas','scipy','matplotlib'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from sim.errors import Problem, ScenarioError
-from sim.loader import (
+from sim.scenario.loader import (
     apply_changes,
     field_names_at,
     load,
@@ -18,7 +18,7 @@ from sim.loader import (
     loads,
     problems_from_validation_error,
 )
-from sim.yamlio import parse_document
+from sim.scenario.yamlio import parse_document
 
 SHOP = """\
 name: shop

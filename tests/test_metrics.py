@@ -1,4 +1,4 @@
-"""Tests for sim.metrics: tallies, time averages and the quantile sketch."""
+"""Tests for sim.model.metrics: tallies, time averages and the quantile sketch."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.metrics import QuantileSketch, Tally, TimeAverage
+from sim.model.metrics import QuantileSketch, Tally, TimeAverage
 
-METRICS_SOURCE = Path(__file__).resolve().parents[1] / "sim" / "metrics.py"
+METRICS_SOURCE = Path(__file__).resolve().parents[1] / "sim" / "model" / "metrics.py"
 
 
 def lower_quantile(values, q):
@@ -31,7 +31,7 @@ def within(estimate, exact, accuracy):
 
 
 def test_metrics_imports_only_the_standard_library():
-    """sim.metrics imports nothing but math (and __future__), so it loads in milliseconds."""
+    """sim.model.metrics imports nothing but math (and __future__), so it loads in milliseconds."""
     tree = ast.parse(METRICS_SOURCE.read_text())
     imported = set()
     for node in ast.walk(tree):

@@ -12,9 +12,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.catalog import CURRENCY, METRICS, SERIES
-from sim.model import SERIES_POINTS, Model, simulate
-from sim.scenario import Scenario
+from sim.model.build import SERIES_POINTS, Model, simulate
+from sim.model.catalog import CURRENCY, METRICS, SERIES
+from sim.scenario.models import Scenario
 
 # The full example of docs/scenario-format.md, sections put together.
 EXAMPLE = """
@@ -404,7 +404,7 @@ def test_stock_and_staff_levels_stay_consistent_in_any_combination(
 )
 def test_skipping_the_series_changes_no_metric(path):
     """simulate(series=False) returns exactly the metric rows of a run that samples levels."""
-    from sim.loader import load
+    from sim.scenario.loader import load
 
     scenario = load(path).with_changes({"run.horizon": "10d", "run.warmup": "2d"})
     with_series = simulate(scenario, 1)

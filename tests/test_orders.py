@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.model import simulate
-from sim.scenario import Scenario
+from sim.model.build import simulate
+from sim.scenario.models import Scenario
 
 
 def metrics(data):

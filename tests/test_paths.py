@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from sim.paths import PathError, deep_merge, get_path, set_path, set_paths, split_path
+from sim.scenario.paths import PathError, deep_merge, get_path, set_path, set_paths, split_path
 
 DATA = {
     "staff": {

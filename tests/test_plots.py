@@ -1,4 +1,4 @@
-"""Tests for sim.plots: the figures have the panels and labels a planner needs, and save cleanly."""
+"""Tests for sim.output.plots: the figures have the panels and labels a planner needs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 import sim
-from sim import plots
+from sim.output import plots
 
 SHOP = """
 name: tiny-shop
@@ -134,8 +134,8 @@ def test_results_plot_picks_a_figure_by_kind(results):
 
 
 def test_importing_plots_neither_loads_matplotlib_nor_picks_a_backend():
-    """sim.plots imports matplotlib only when drawing and never selects a backend."""
-    code = "import sys, sim.plots; print('matplotlib' in sys.modules)"
+    """sim.output.plots imports matplotlib only when drawing and never selects a backend."""
+    code = "import sys, sim.output.plots; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     source = plots.__file__

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.model import Model
-from sim.scenario import Scenario
+from sim.model.build import Model
+from sim.scenario.models import Scenario
 
 
 def build(process, staff, *, horizon="20h", patience=None, orders=(0.0,)):

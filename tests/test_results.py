@@ -1,4 +1,4 @@
-"""Tests for sim.results and sim.report: the tables, the terminal table and the result files."""
+"""Tests for Results and the report: the tables, the terminal table and the result files."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import report
-from sim.report import format_interval, format_table, write_results
-from sim.results import Results
+from sim.experiment.results import Results
+from sim.output import report
+from sim.output.report import format_interval, format_table, write_results
 
 SUMMARY_COLUMNS = ["scenario", "metric", "subject", "mean", "ci_low", "ci_high", "sd", "n", "unit"]
 REPLICATION_COLUMNS = ["scenario", "replication", "metric", "subject", "value", "unit"]
@@ -228,7 +228,7 @@ def test_a_failure_while_plotting_leaves_no_files(results, tmp_path, monkeypatch
     def fail(_results):
         raise RuntimeError("plotting broke")
 
-    monkeypatch.setattr("sim.plots.timeseries_figure", fail)
+    monkeypatch.setattr("sim.output.plots.timeseries_figure", fail)
     with pytest.raises(RuntimeError, match="plotting broke"):
         write_results(results, tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
@@ -238,7 +238,7 @@ def test_a_failed_rewrite_keeps_the_previous_results(results, tmp_path, monkeypa
     """A failed run into an existing folder leaves the earlier files exactly as they were."""
     out = write_results(results, tmp_path / "out")
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    monkeypatch.setattr("sim.plots.cost_breakdown_figure", lambda _r: 1 / 0)
+    monkeypatch.setattr("sim.output.plots.cost_breakdown_figure", lambda _r: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         write_results(make_results(shifts=(1.0, 2.0)), out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

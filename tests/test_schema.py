@@ -1,4 +1,4 @@
-"""Tests for sim.schema: the JSON Schema accepts what the loader accepts, and refuses mistakes."""
+"""Tests for the JSON Schema: it accepts what the loader accepts, and refuses mistakes."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from sim import fields, units
+from sim.scenario import fields, units
 from sim.errors import ScenarioError
-from sim.loader import loads, validate
-from sim.schema import DIALECT, INTERNAL_MODELS, scenario_models, scenario_schema
-from sim.yamlio import Document, parse_document
+from sim.scenario.loader import loads, validate
+from sim.scenario.schema import DIALECT, INTERNAL_MODELS, scenario_models, scenario_schema
+from sim.scenario.yamlio import Document, parse_document
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "scenario-format.md"
@@ -351,7 +351,7 @@ def test_every_default_is_valid_for_its_key(schema):
     ],
 )
 def test_duration_pattern_agrees_with_the_parser(schema, text):
-    """The schema accepts a duration string exactly when sim.units does."""
+    """The schema accepts a duration string exactly when sim.scenario.units does."""
     try:
         units.parse_duration(text)
         parses = True
@@ -380,7 +380,7 @@ def test_duration_pattern_agrees_with_the_parser(schema, text):
     ],
 )
 def test_rate_pattern_agrees_with_the_parser(text):
-    """The schema accepts a rate string exactly when sim.units does (no percent)."""
+    """The schema accepts a rate string exactly when sim.scenario.units does (no percent)."""
     try:
         units.parse_rate(text)
         parses = True
@@ -393,7 +393,7 @@ def test_rate_pattern_agrees_with_the_parser(text):
     "text", ["00:00", "8:00", "08:30", "23:59", "24:00", "24:01", "25:00", "12:60", "1200", "8"]
 )
 def test_clock_pattern_agrees_with_the_parser(text):
-    """The schema accepts a clock time exactly when sim.units does."""
+    """The schema accepts a clock time exactly when sim.scenario.units does."""
     try:
         units.parse_clock(text)
         parses = True
@@ -404,7 +404,7 @@ def test_clock_pattern_agrees_with_the_parser(text):
 
 @pytest.mark.parametrize("text", ["mon", "Sun", "FRIDAY", "thursday", "mo", "weekday", "satday"])
 def test_weekday_pattern_agrees_with_the_parser(text):
-    """The schema accepts a weekday exactly when sim.units does."""
+    """The schema accepts a weekday exactly when sim.scenario.units does."""
     try:
         units.parse_weekday(text)
         parses = True

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sim.model import Model
-from sim.scenario import Scenario, Shift
-from sim.staff import weekly_levels
+from sim.model.build import Model
+from sim.model.staff import weekly_levels
+from sim.scenario.models import Scenario, Shift
 
 
 def build(staff, *, process=None, horizon="1w", orders=(), overtime_multiplier=1.5):

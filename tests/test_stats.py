@@ -1,4 +1,4 @@
-"""Tests for sim.stats: replication intervals, paired differences, summary and comparison."""
+"""Tests for sim.experiment.stats: intervals, paired differences, summary and comparison."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from sim.stats import (
+from sim.experiment.stats import (
     COMPARISON_COLUMNS,
     SUMMARY_COLUMNS,
     Interval,
@@ -22,7 +22,7 @@ from sim.stats import (
     t_interval,
 )
 
-STATS_SOURCE = Path(__file__).resolve().parents[1] / "sim" / "stats.py"
+STATS_SOURCE = Path(__file__).resolve().parents[1] / "sim" / "experiment" / "stats.py"
 
 
 def replication_rows(values_by_key, unit="h"):
@@ -41,7 +41,7 @@ def replication_rows(values_by_key, unit="h"):
 
 
 def test_stats_does_not_import_scipy_or_pandas_at_module_level():
-    """Workers that import sim.stats do not pay for scipy's or pandas' import."""
+    """Workers that import sim.experiment.stats do not pay for scipy's or pandas' import."""
     tree = ast.parse(STATS_SOURCE.read_text())
     top_level = set()
     for node in tree.body:  # statements inside functions and TYPE_CHECKING are not walked

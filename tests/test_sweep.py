@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from sim.errors import ScenarioError
-from sim.loader import loads
-from sim.scenario import Sample
-from sim.sweep import SweepPlan, SweepResults, pareto_mask, plan_sweep, sweep
-from sim.sweep_cli import main as sweep_main
-from sim.sweep_points import grid_points, sample_points
-from sim.sweep_store import SweepMismatchError
+from sim.cli.sweep import main as sweep_main
+from sim.errors import ScenarioError, SweepMismatchError
+from sim.experiment.sweep.points import grid_points, sample_points
+from sim.experiment.sweep.runner import SweepPlan, SweepResults, pareto_mask, plan_sweep, sweep
+from sim.scenario.loader import loads
+from sim.scenario.models import Sample
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -188,16 +187,16 @@ def test_invalid_point_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
 
 def test_simulation_error_is_recorded_with_its_message(monkeypatch):
     """A point whose simulation raises is recorded as failed with one line naming the error."""
-    import sim.model
+    import sim.model.build
 
-    real = sim.model.simulate
+    real = sim.model.build.simulate
 
     def fragile(scenario, replication, **options):
         if scenario.staff["desk"].headcount == 3:
             raise ZeroDivisionError("no desk\nat all")
         return real(scenario, replication, **options)
 
-    monkeypatch.setattr(sim.model, "simulate", fragile)
+    monkeypatch.setattr(sim.model.build, "simulate", fragile)
     results = sweep(loads(TINY), {"staff.desk.headcount": [2, 3, 4]}, workers=1, progress=False)
     points = results.points
     assert list(points["status"]) == ["ok", "failed", "ok"]
@@ -206,9 +205,9 @@ def test_simulation_error_is_recorded_with_its_message(monkeypatch):
 
 def test_failed_points_are_retried_when_the_sweep_is_run_again(tmp_path, monkeypatch):
     """Started again, a sweep reruns exactly its failed points and then drops failures.csv."""
-    import sim.model
+    import sim.model.build
 
-    real = sim.model.simulate
+    real = sim.model.build.simulate
 
     def flaky(scenario, replication, **options):
         if scenario.staff["desk"].headcount == 3:
@@ -216,10 +215,10 @@ def test_failed_points_are_retried_when_the_sweep_is_run_again(tmp_path, monkeyp
         return real(scenario, replication, **options)
 
     grid = {"staff.desk.headcount": [2, 3, 4]}
-    monkeypatch.setattr(sim.model, "simulate", flaky)
+    monkeypatch.setattr(sim.model.build, "simulate", flaky)
     first = sweep(loads(TINY), grid, workers=1, out=tmp_path, progress=False, plots=False)
     assert first.failed == 1 and (tmp_path / "failures.csv").exists()
-    monkeypatch.setattr(sim.model, "simulate", real)
+    monkeypatch.setattr(sim.model.build, "simulate", real)
     second = sweep(loads(TINY), grid, workers=1, out=tmp_path, progress=False, plots=False)
     assert second.ran == [1] and second.failed == 0
     assert not (tmp_path / "failures.csv").exists()
@@ -379,7 +378,7 @@ def test_plots_are_written_for_each_kind_of_sweep(tmp_path, keys, kind, expected
 def test_sim_sweep_is_callable_even_after_importing_the_module():
     """``sim.sweep(...)`` runs a sweep although ``sim.sweep`` is also a module (imported here)."""
     import sim
-    import sim.sweep  # noqa: F401 - binds sim.sweep to the module
+    import sim.experiment.sweep.runner  # noqa: F401 - binds sim.experiment.sweep.runner to the module
 
     results = sim.sweep(loads(TINY), {"staff.desk.headcount": [2]}, workers=1, progress=False)
     assert isinstance(results, SweepResults) and results.succeeded == 1
@@ -396,8 +395,8 @@ def test_a_worker_running_a_point_never_imports_pandas_scipy_or_matplotlib():
     """The task a worker unpickles and runs pulls in the model only, not the parent's libraries."""
     import pickle
 
-    from sim.sweep import _lean
-    from sim.sweep_points import run_point
+    from sim.experiment.sweep.points import run_point
+    from sim.experiment.sweep.runner import _lean
 
     task = pickle.dumps((run_point, _lean(plan_sweep(loads(TINY + GRID)).point_scenario(0)), 1))
     code = (
@@ -436,7 +435,8 @@ def test_figures_are_byte_identical_from_run_to_run(tmp_path):
 
 def test_two_sweeps_writing_to_one_folder_at_once_are_refused(tmp_path):
     """While one sweep holds an output folder, a second one into it stops with a clear error."""
-    from sim.sweep_store import SweepLockedError, SweepStore
+    from sim.errors import SweepLockedError
+    from sim.experiment.sweep.store import SweepStore
 
     plan = plan_sweep(loads(TINY + GRID))
     with SweepStore(tmp_path, plan.identity()):

@@ -8,8 +8,8 @@ from pathlib import Path
 import distributed
 import pytest
 
-from sim.sweep import sweep
-from sim.sweep_cli import main as sweep_main
+from sim.cli.sweep import main as sweep_main
+from sim.experiment.sweep.runner import sweep
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sim.errors import Problem, ScenarioError
-from sim.yamlio import parse_document, parse_value, read_document
+from sim.scenario.yamlio import parse_document, parse_value, read_document
 
 
 def _value(text: str) -> object:
@@ -231,14 +231,14 @@ def test_directory_is_refused(tmp_path: Path) -> None:
 
 def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file that cannot be opened for lack of permission is refused with the reason."""
-    import sim.yamlio
+    import sim.scenario.yamlio
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
     path = tmp_path / "secret.yaml"
     path.write_text("a: 1\n")
-    monkeypatch.setattr(sim.yamlio, "open", refuse, raising=False)
+    monkeypatch.setattr(sim.scenario.yamlio, "open", refuse, raising=False)
     with pytest.raises(ScenarioError) as info:
         read_document(path)
     assert str(info.value) == f"{path}: cannot read the file: permission denied"

@@ -1,7 +1,7 @@
 """Validation cases: small classical systems whose steady-state answer is known exactly.
 
 Each :class:`Case` is one scenario, written in the scenario format (plain data with the
-YAML keys) and validated through :meth:`sim.scenario.Scenario.from_data` at import, plus
+YAML keys) and validated through :meth:`sim.scenario.models.Scenario.from_data` at import, plus
 the :class:`Check` s to make on its output: which metric of which subject, and the
 analytic value that :mod:`sim.theory` gives for it. The test suite
 (``tests/theory/test_theory.py``) and the published table (``docs/make_validation.py``
@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim import theory
-from sim.scenario import Scenario
+from sim.scenario.models import Scenario
 
 __all__ = ["CASES", "Case", "Check", "Metrics", "case_by_id"]
 

@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from sim.stats import t_interval
+from sim.experiment.stats import t_interval
 
 from .cases import CASES, Case, Check, Metrics, case_by_id
 
@@ -46,7 +46,7 @@ def _check_id(pair: tuple[Case, Check]) -> str:
 @functools.cache
 def replication_metrics(case_id: str) -> tuple[tuple[Metrics, ...], float]:
     """Run every replication of a case, serially; return their metrics and the CPU seconds."""
-    from sim.model import simulate
+    from sim.model.build import simulate
 
     case = case_by_id(case_id)
     start = time.process_time()

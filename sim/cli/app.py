@@ -6,7 +6,7 @@ Verbs (``run`` is the default, so ``python run_sim.py shop.yaml`` runs ``shop.ya
         [--horizon 30d] [--set dotted.key=value ...] [--workers N] [--quiet]
     validate SCENARIO.yaml ...      check files, run nothing
     schema                          print the JSON Schema of the scenario format
-    sweep SCENARIO.yaml ...         run the scenario's sweep grid (see sim.sweep_cli)
+    sweep SCENARIO.yaml ...         run the scenario's sweep grid (see sim.cli.sweep)
 
 Exit status: 0 success, 2 bad input (a scenario, a flag, a file), 1 anything else.
 Nothing a user can get wrong ends in a traceback; set ``SIM_DEBUG=1`` to see one for
@@ -56,7 +56,7 @@ def _count(minimum: int) -> Any:
 
 
 def _duration(text: str) -> str:
-    from sim.units import parse_duration
+    from sim.scenario.units import parse_duration
 
     try:
         hours = parse_duration(text)
@@ -165,7 +165,7 @@ def _guarded(command: Any, args: argparse.Namespace) -> int:
 def _load_all(files: Sequence[str], overrides: Sequence[str] = ()) -> list[Any]:
     """Load every file; report the problems of all of them at once."""
     from sim.errors import ScenarioError
-    from sim.loader import load
+    from sim.scenario.loader import load
 
     scenarios, problems = [], []
     for file in files:
@@ -183,8 +183,8 @@ def _run(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")  # files only; before pyplot is imported anywhere
 
-    from sim.experiment import run
-    from sim.report import FILES, folder_name, format_table
+    from sim.experiment.runner import run
+    from sim.output.report import FILES, folder_name, format_table
 
     scenarios = _load_all(args.files, args.set)
     out = args.out or os.path.join("results", folder_name(scenarios[0].name))
@@ -208,7 +208,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from sim.errors import ScenarioError
-    from sim.loader import load
+    from sim.scenario.loader import load
 
     status = EXIT_OK
     for file in args.files:
@@ -223,19 +223,19 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from sim.schema import scenario_schema
+    from sim.scenario.schema import scenario_schema
 
     print(json.dumps(scenario_schema(), indent=2))
     return EXIT_OK
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    if importlib.util.find_spec("sim.sweep_cli") is None:
-        print("sweep is not available in this installation (the module sim.sweep_cli is missing)",
+    if importlib.util.find_spec("sim.cli.sweep") is None:
+        print("sweep is not available in this installation (the module sim.cli.sweep is missing)",
               file=sys.stderr)  # fmt: skip
         return EXIT_FAILURE
     import matplotlib
 
     matplotlib.use("Agg")
-    sweep_cli = importlib.import_module("sim.sweep_cli")
+    sweep_cli = importlib.import_module("sim.cli.sweep")
     return int(sweep_cli.main(args))

@@ -19,36 +19,22 @@ Only the standard library is used.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-__all__ = [
-    "STORE_FOLDER",
-    "SweepLockedError",
-    "SweepMismatchError",
-    "SweepStore",
-    "atomic_write",
-    "sweep_identity",
-]
+from sim._files import atomic_write
+from sim.errors import SweepLockedError, SweepMismatchError
+
+__all__ = ["STORE_FOLDER", "SweepStore", "sweep_identity"]
 
 #: The store's folder inside a sweep's output folder.
 STORE_FOLDER = "points"
 _IDENTITY_FILE = "sweep.json"
 _LOCK_FILE = ".lock"
 _FORMAT = 1
-
-
-class SweepMismatchError(ValueError):
-    """The output folder holds points of a different sweep: refused, never mixed."""
-
-
-class SweepLockedError(RuntimeError):
-    """Another sweep is writing to the same output folder right now."""
 
 
 def _canonical(data: Any) -> str:
@@ -81,38 +67,6 @@ def sweep_identity(
         "points_sha256": hashlib.sha256(_canonical(values).encode()).hexdigest(),
         "replications": int(replications),
     }
-
-
-def atomic_write(path: str | os.PathLike[str], text: str | bytes, *, sync: bool = True) -> None:
-    """Write ``text`` to ``path`` so that ``path`` is always either the old file or the new one.
-
-    The text goes to a temporary file in the same folder, is flushed to disk (``sync``),
-    and is renamed over ``path``.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(path) or "."
-    data = text.encode() if isinstance(text, str) else text
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        if hasattr(os, "fchmod"):  # as open() would: mkstemp makes files private
-            os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            if sync:
-                os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-
-
-@functools.cache
-def _umask() -> int:
-    mask = os.umask(0o022)  # reading the mask means setting it: put it straight back
-    os.umask(mask)
-    return mask
 
 
 class SweepStore:

@@ -21,10 +21,12 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim._files import umask
+
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.results import Results
+    from sim.experiment.results import Results
 
 __all__ = ["FILES", "format_html", "format_interval", "format_table", "write_results"]
 
@@ -66,7 +68,7 @@ def write_results(results: Results, out_dir: str | os.PathLike[str]) -> Path:
     fails, ``out_dir`` is left as it was. Other files in ``out_dir`` are not touched.
     Returns the output folder.
     """
-    from sim import plots
+    from sim.output import plots
 
     target = Path(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -86,18 +88,13 @@ def write_results(results: Results, out_dir: str | os.PathLike[str]) -> Path:
                 os.replace(staging / name, target / name)
             staging.rmdir()
         else:
-            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; make it normal
+            os.chmod(staging, 0o777 & ~umask())  # mkdtemp makes it private; make it normal
             staging.rename(target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 # --------------------------------------------------------------------------- the table

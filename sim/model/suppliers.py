@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sim.streams import stream
+from sim.model.streams import stream
 
 if TYPE_CHECKING:
     import simpy
 
-    from sim.scenario import Supplier
+    from sim.scenario.models import Supplier
 
 __all__ = ["SupplyLine"]
 

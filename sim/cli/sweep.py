@@ -1,6 +1,6 @@
 """``python run_sim.py sweep SCENARIO.yaml``: run a scenario's sweep and write its results.
 
-Called by :mod:`sim.cli` with the parsed arguments (``file, out, workers, scheduler,
+Called by :mod:`sim.cli.app` with the parsed arguments (``file, out, workers, scheduler,
 quiet, replications, set``). Prints where the files went and one line::
 
     48 points: 47 succeeded, 1 failed (see failures.csv)
@@ -24,7 +24,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
 def default_out(name: str) -> str:
     """``results/<scenario name>-sweep``, the name made safe for a folder."""
-    from sim.report import folder_name
+    from sim.output.report import folder_name
 
     return os.path.join("results", folder_name(name, "-sweep"))
 
@@ -33,10 +33,9 @@ def main(args: argparse.Namespace) -> int:
     """Load ``args.file`` (with ``--set``), run its sweep into ``--out``; return the exit status."""
     import matplotlib
 
-    from sim.errors import ScenarioError
-    from sim.loader import load
-    from sim.sweep import plan_sweep, sweep
-    from sim.sweep_store import SweepLockedError, SweepMismatchError
+    from sim.errors import ScenarioError, SweepLockedError, SweepMismatchError
+    from sim.experiment.sweep.runner import plan_sweep, sweep
+    from sim.scenario.loader import load
 
     matplotlib.use("Agg")  # figures go to files; before pyplot is imported anywhere
     quiet = bool(getattr(args, "quiet", False))

@@ -6,15 +6,15 @@ combinations where service cannot be bought any cheaper (the Pareto frontier).
 :func:`sweep` runs that landscape:
 
 * the points come from the file's ``sweep:`` section (or the arguments): a full grid or a
-  Latin hypercube sample (:mod:`sim.sweep_points`); each point is the base scenario with
+  Latin hypercube sample (:mod:`sim.experiment.sweep.points`); each point is the base scenario with
   a few keys changed, validated as if written by hand;
 * one task per point runs on every local core by default, or on a Dask cluster
-  (:mod:`sim.executors`); results are put back in point order, never completion order,
+  (:mod:`sim.experiment.executors`); results are put back in point order, never completion order,
   so one worker, eight or a cluster give the same table to the last digit;
 * a point that is invalid or whose simulation fails is recorded with its one-line error,
   and the sweep goes on;
 * with ``out`` set, every finished point is stored on disk the moment it finishes
-  (:mod:`sim.sweep_store`): a sweep killed at any moment and started again runs only
+  (:mod:`sim.experiment.sweep.store`): a sweep killed at any moment and started again runs only
   the points it lacks, and ends with the same ``sweep.csv``.
 
 pandas is imported by the functions that need it, and scipy only by the statistics, so
@@ -26,8 +26,6 @@ from __future__ import annotations
 import math
 import os
 import queue
-import sys
-import types
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -35,13 +33,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError
-from sim.sweep_points import grid_points, one_line, run_point, sample_points
+from sim.experiment.sweep.points import grid_points, one_line, run_point, sample_points
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from sim.scenario import Sample, Scenario
+    from sim.scenario.models import Sample, Scenario
 
 __all__ = ["SWEEP_COLUMNS", "SweepPlan", "SweepResults", "pareto_mask", "plan_sweep", "sweep"]
 
@@ -66,7 +64,7 @@ class SweepPlan:
 
     def identity(self) -> dict[str, Any]:
         """What the store compares to refuse mixing two sweeps (see :func:`sweep_identity`)."""
-        from sim.sweep_store import sweep_identity
+        from sim.experiment.sweep.store import sweep_identity
 
         return sweep_identity(self.base.raw, self.keys, self.points, self.replications)
 
@@ -88,10 +86,10 @@ def plan_sweep(
     Raises :class:`ScenarioError` when there is nothing to sweep or a sample range
     cannot be interpolated.
     """
-    from sim.scenario import Sample, Scenario
+    from sim.scenario.models import Sample, Scenario
 
     if not isinstance(scenario, Scenario):
-        from sim.loader import load
+        from sim.scenario.loader import load
 
         scenario = load(scenario)
     if grid is not None and sample is not None:
@@ -161,7 +159,7 @@ def sweep(
 ) -> SweepResults:
     """Run every point of a sweep; return its results (and write them to ``out``).
 
-    ``scenario`` is a :class:`~sim.scenario.Scenario` or the path of a scenario file.
+    ``scenario`` is a :class:`~sim.scenario.models.Scenario` or the path of a scenario file.
     ``grid`` (``{dotted key: [values]}``) or ``sample`` replace the file's ``sweep``
     section; ``replications`` its replication count. ``workers`` local processes run
     the points (default: every core; 1 runs them in this process), or ``scheduler``
@@ -171,7 +169,7 @@ def sweep(
     started again with the same arguments runs only what is missing (and the points
     that failed). At the end ``out`` gets ``sweep.csv``, ``failures.csv`` (when a point
     failed) and, with ``plots``, the ``sweep_*.png`` figures. ``progress``: a bar over
-    points (None: only on a terminal). Raises :class:`~sim.sweep_store.SweepMismatchError`
+    points (None: only on a terminal). Raises :class:`~sim.errors.SweepMismatchError`
     when ``out`` holds results of a different sweep.
     """
     plan = plan_sweep(scenario, grid, sample=sample, replications=replications)
@@ -180,7 +178,7 @@ def sweep(
         ran = _run_points(plan, records, None, workers, scheduler, progress)
         return SweepResults(plan, records, ran=ran)
 
-    from sim.sweep_store import SweepStore
+    from sim.experiment.sweep.store import SweepStore
 
     with SweepStore(out, plan.identity()) as store:
         for point, record in store.records():
@@ -201,7 +199,7 @@ def _run_points(
     progress: bool | None,
 ) -> list[int]:
     """Run the points missing from ``records`` (adding them); return their ids, in order."""
-    from sim.executors import executor, progress_bar
+    from sim.experiment.executors import executor, progress_bar
 
     todo = [point for point in range(len(plan.points)) if point not in records]
     if not todo:
@@ -332,7 +330,7 @@ class SweepResults:
     * :meth:`summary`: the ``sweep.csv`` table (mean and interval per point × metric ×
       subject);
     * :meth:`frontier`: the points where service cannot be had any cheaper;
-    * :meth:`plot`: the figures of :mod:`sim.sweep_plots`.
+    * :meth:`plot`: the figures of :mod:`sim.output.sweep_plots`.
     """
 
     def __init__(
@@ -412,7 +410,7 @@ class SweepResults:
         if self._summary is None:
             import pandas as pd
 
-            from sim.stats import summarize
+            from sim.experiment.stats import summarize
 
             rows = self._replications
             if rows.empty:
@@ -494,14 +492,14 @@ class SweepResults:
 
     # ----------------------------------------------------------------- plots and files
     def plot(self) -> dict[str, Figure]:
-        """The sweep's figures, by name (see :func:`sim.sweep_plots.sweep_figures`)."""
-        from sim.sweep_plots import sweep_figures
+        """The sweep's figures, by name (see :func:`sim.output.sweep_plots.sweep_figures`)."""
+        from sim.output.sweep_plots import sweep_figures
 
         return sweep_figures(self)
 
     def save(self, out: str | os.PathLike[str], *, plots: bool = True) -> str:
         """Write ``sweep.csv``, ``failures.csv`` (or remove a stale one) and the figures."""
-        from sim.sweep_store import atomic_write
+        from sim._files import atomic_write
 
         out = os.fspath(out)
         os.makedirs(out, exist_ok=True)
@@ -513,7 +511,7 @@ class SweepResults:
         elif os.path.exists(failures_path):
             os.unlink(failures_path)  # every point succeeded this time
         if plots:
-            from sim.sweep_plots import write_figures
+            from sim.output.sweep_plots import write_figures
 
             write_figures(self, out)
         return out
@@ -557,19 +555,3 @@ def pareto_mask(cost: Sequence[float], service: Sequence[float]) -> list[bool]:
         elif pair == last_kept:
             keep[i] = True  # an exact tie with a frontier point is not dominated by it
     return keep
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`sweep`.
-
-    ``sim.sweep`` names both this module and the function (``sim.sweep(...)``, see
-    :mod:`sim`). Importing the module (``from sim.sweep import SweepResults``, or a
-    worker unpickling :func:`run_point`) binds ``sim.sweep`` to the module, so the module
-    forwards calls to the function and ``sim.sweep(...)`` works in either order.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> SweepResults:
-        return sweep(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -7,7 +7,7 @@ from numpy in blocks of :data:`BLOCK` values and hand them out one by one, becau
 numpy call per draw costs ten times more than the draw itself. The block size is fixed,
 so a stream gives the same sequence whatever else happens in the model.
 
-Durations are in hours (see :mod:`sim.units`); counts are integers.
+Durations are in hours (see :mod:`sim.scenario.units`); counts are integers.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
-from sim.fields import Duration, StrictModel
-from sim.units import DURATION_FORMS, format_duration
+from sim.scenario.fields import Duration, StrictModel
+from sim.scenario.units import DURATION_FORMS, format_duration
 
 __all__ = [
     "BLOCK",

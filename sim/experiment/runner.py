@@ -3,9 +3,9 @@
 Replication ``i`` of every scenario uses the same random streams (the same seed and
 replication number: *common random numbers*), so the variant that hires two more
 pickers meets exactly the customers the base met, and the difference between them
-is measured with little noise (see :mod:`sim.stats`).
+is measured with little noise (see :mod:`sim.experiment.stats`).
 
-Replications are independent, so they are handed to an executor (:mod:`sim.executors`)
+Replications are independent, so they are handed to an executor (:mod:`sim.experiment.executors`)
 as ``(scenario, replication)`` tasks and may finish in any order; the results are put
 back in (scenario, replication) order before anything is computed from them, so one
 worker or many give the same numbers to the last digit.
@@ -18,27 +18,24 @@ from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
-from sim.errors import ScenarioError
-from sim.executors import TaskError, run_tasks
+from sim.errors import ScenarioError, SimulationError
+from sim.experiment.executors import TaskError, run_tasks
 
 if TYPE_CHECKING:
-    from sim.results import Results
-    from sim.scenario import Scenario
+    from sim.experiment.results import Results
+    from sim.scenario.models import Scenario
 
-__all__ = ["SimulationError", "plan", "run"]
+__all__ = ["execute", "plan", "run"]
 
-
-class SimulationError(RuntimeError):
-    """A replication failed while it ran (a bug, not a bad scenario): says which one."""
 
 
 def _as_scenario(item: Any) -> Scenario:
-    from sim.scenario import Scenario
+    from sim.scenario.models import Scenario
 
     if isinstance(item, Scenario):
         return item
     if isinstance(item, str | os.PathLike):
-        from sim.loader import load
+        from sim.scenario.loader import load
 
         return load(item)
     raise TypeError(
@@ -112,8 +109,8 @@ def run(
     same whichever is used. ``progress``: ``None`` shows a bar on terminals and in
     notebooks only, ``True``/``False`` force it on or off.
     """
-    from sim.model import simulate
-    from sim.results import Results
+    from sim.experiment.results import Results
+    from sim.model.build import simulate
 
     scenarios, baselines = plan(scenario, replications=replications, seed=seed, horizon=horizon)
     tasks = [(member, r) for member in scenarios for r in range(member.run.replications)]

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.scenario import Sample, Scenario
+    from sim.scenario.models import Sample, Scenario
 
 __all__ = ["PointOutcome", "grid_points", "one_line", "run_point", "sample_points"]
 
@@ -153,7 +153,7 @@ def run_point(scenario: Scenario, replications: int) -> PointOutcome:
     started, cpu = time.perf_counter(), time.process_time()
     rows: list[list[Any]] = []
     try:
-        from sim.model import simulate
+        from sim.model.build import simulate
 
         for replication in range(replications):
             output = simulate(scenario, replication, series=False)  # a sweep keeps no series

@@ -32,14 +32,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.distributions import BLOCK
-from sim.process import Call
-from sim.streams import stream
+from sim.model.process import Call
+from sim.model.streams import stream
+from sim.scenario.distributions import BLOCK
 
 if TYPE_CHECKING:
     import simpy
 
-    from sim.scenario import DemandStream
+    from sim.scenario.models import DemandStream
 
 __all__ = ["Channel", "Order"]
 
@@ -80,7 +80,7 @@ class Order:
 
 
 def _blocks(draw: Callable[[int], np.ndarray]) -> Iterator[Any]:
-    """``draw(BLOCK)`` block after block, one value at a time (as in :mod:`sim.distributions`)."""
+    """``draw(BLOCK)`` block after block, one value at a time (as in the distributions)."""
     return itertools.chain.from_iterable(iter(lambda: draw(BLOCK).tolist(), None))
 
 
@@ -93,7 +93,7 @@ def _count(dist: Any) -> Any:
     if isinstance(dist, dict):
         from pydantic import TypeAdapter
 
-        from sim.distributions import CountDist
+        from sim.scenario.distributions import CountDist
 
         return TypeAdapter(CountDist).validate_python(dist)
     return dist

@@ -3,7 +3,7 @@
 ``simulate(scenario, replication)`` compiles the validated scenario into small plain
 objects (no pydantic look-ups in the hot paths), runs one replication on a fresh SimPy
 environment, and returns plain rows: ``(metric, subject, value, unit)`` for every
-metric in :mod:`sim.catalog`, and ``(series, subject, time_h, value)`` samples of
+metric in :mod:`sim.model.catalog`, and ``(series, subject, time_h, value)`` samples of
 levels over time. The clock is in hours from Monday 00:00; statistics cover the window
 ``[run.warmup, run.horizon]``.
 
@@ -24,14 +24,14 @@ from typing import Any
 
 import simpy
 
-from sim.catalog import METRICS, unit_of
-from sim.inventory import Stock
-from sim.orders import Channel
-from sim.process import DelayStep, Flow, StaffedStep
-from sim.scenario import ALLOCATE, Scenario
-from sim.staff import Pool
-from sim.streams import stream
-from sim.suppliers import SupplyLine
+from sim.model.catalog import METRICS, unit_of
+from sim.model.inventory import Stock
+from sim.model.orders import Channel
+from sim.model.process import DelayStep, Flow, StaffedStep
+from sim.model.staff import Pool
+from sim.model.streams import stream
+from sim.model.suppliers import SupplyLine
+from sim.scenario.models import ALLOCATE, Scenario
 
 __all__ = ["SERIES_POINTS", "Model", "ReplicationOutput", "simulate"]
 
@@ -156,7 +156,7 @@ class Model:
         bench/RESULTS.md). This loop does the same work in the same order: pop the
         earliest event, move the clock, call the event's callbacks. What it leaves out
         cannot happen here: every event the model schedules is a ``Timeout`` or a
-        :class:`~sim.process.Call`, which never fail, and nothing stops the simulation
+        :class:`~sim.model.process.Call`, which never fail, and nothing stops the simulation
         early. As with ``run(until=horizon)``, an event due exactly at the horizon is
         not processed and the clock ends at the horizon.
         """
@@ -298,7 +298,7 @@ def simulate(scenario: Scenario, replication: int, *, series: bool = True) -> Re
     """Run one replication of ``scenario`` and return its metric and series rows.
 
     Replication ``i`` under ``scenario.run.seed`` gives the same rows wherever and
-    whenever it runs; every random source has its own stream (see :mod:`sim.streams`).
+    whenever it runs; every random source has its own stream (see :mod:`sim.model.streams`).
     ``series=False`` skips the levels over time (sweeps do not keep them): the metric
     rows are the same, and short runs are up to a third faster.
     """

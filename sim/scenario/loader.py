@@ -2,11 +2,11 @@
 
 ``load("shop.yaml")`` runs the whole pipeline:
 
-1. :func:`load_raw` reads the file as YAML 1.2 (:mod:`sim.yamlio`) and resolves
+1. :func:`load_raw` reads the file as YAML 1.2 (:mod:`sim.scenario.yamlio`) and resolves
    ``extends`` (a parent file, deep-merged under this one), keeping for every key the
    file and line that supplied it;
 2. ``--set dotted.key=value`` overrides are applied to the raw data;
-3. the data is validated by :class:`sim.scenario.Scenario`, and every variant (the base
+3. the data is validated by :class:`sim.scenario.models.Scenario`, and every variant (the base
    with its dotted changes) is validated too;
 4. every problem found, in the base and in every variant, is reported at once as one
    :class:`~sim.errors.ScenarioError`, one line per problem::
@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError
-from sim.paths import PathError, deep_merge, set_path, split_path
-from sim.scenario import RUN_PLAN_KEYS
-from sim.units import describe
-from sim.yamlio import (
+from sim.scenario.models import RUN_PLAN_KEYS
+from sim.scenario.paths import PathError, deep_merge, set_path, split_path
+from sim.scenario.units import describe
+from sim.scenario.yamlio import (
     Document,
     KeyPath,
     dotted,
@@ -45,7 +45,7 @@ from sim.yamlio import (
 )
 
 if TYPE_CHECKING:
-    from sim.scenario import Scenario
+    from sim.scenario.models import Scenario
 
 __all__ = [
     "apply_changes",
@@ -68,7 +68,7 @@ def load_raw(path: str | os.PathLike[str]) -> Document:
 
     ``extends: base.yaml`` names a parent file relative to the extending file; the
     parent (itself possibly extending another) is deep-merged under this file, which
-    wins (:func:`sim.paths.deep_merge`). ``lines`` keeps, for every key path, the file
+    wins (:func:`sim.scenario.paths.deep_merge`). ``lines`` keeps, for every key path, the file
     and line that supplied the winning value; ``extends`` is removed from the data.
     """
     file = os.fspath(path)
@@ -122,7 +122,7 @@ def _merge_documents(base: Document, override: Document) -> Document:
 def apply_overrides(doc: Document, overrides: Sequence[str]) -> tuple[Document, list[Problem]]:
     """Apply ``--set dotted.key=value`` overrides; return the new document and problems.
 
-    Each value is read with :func:`sim.yamlio.parse_value` (``30d`` stays a string,
+    Each value is read with :func:`sim.scenario.yamlio.parse_value` (``30d`` stays a string,
     ``4`` is a number, ``[1, 2]`` a list). A malformed override or a path that does not
     exist is a problem in the file ``--set``; the other overrides are still applied.
     Values set here are located at ``--set`` (no line) in later error messages.
@@ -216,7 +216,7 @@ def _expand_errors(errors: list[Any]) -> list[Any]:
 
     A validator may raise a ``ValueError`` with a ``problems`` attribute holding
     ``(loc, message)`` pairs, ``loc`` relative to where it was raised (as
-    :class:`sim.scenario.CrossReferenceError` does); each becomes its own error.
+    :class:`sim.scenario.models.CrossReferenceError` does); each becomes its own error.
     """
     result = []
     for error in errors:
@@ -417,7 +417,7 @@ def _expand(annotations: list[Any]) -> list[Any]:
 def variant_data(data: Mapping[str, Any], changes: Mapping[str, Any]) -> Any:
     """The base ``data`` (without ``variants`` and ``sweep``) with a variant's changes.
 
-    Raises :class:`sim.paths.PathError` for the first change whose path does not exist.
+    Raises :class:`sim.scenario.paths.PathError` for the first change whose path does not exist.
     """
     result = {key: value for key, value in data.items() if key not in RUN_PLAN_KEYS}
     for path, value in changes.items():
@@ -532,13 +532,13 @@ def validate(
 ) -> Any:
     """Validate a raw document and all its variants; raise one ScenarioError for all.
 
-    ``model_cls`` defaults to :class:`sim.scenario.Scenario`; ``problems`` found
+    ``model_cls`` defaults to :class:`sim.scenario.models.Scenario`; ``problems`` found
     earlier (bad overrides) are reported with the rest. With ``variants=False`` only
     the base is checked (each variant and sweep path is not). The validated model gets
     the raw data and the document attached (``_raw`` and ``_source``).
     """
     if model_cls is None:
-        from sim.scenario import Scenario
+        from sim.scenario.models import Scenario
 
         model_cls = Scenario
     found = list(problems)
@@ -573,7 +573,7 @@ def apply_changes(scenario: Any, changes: Mapping[str, Any], *, label: str | Non
 
     The changes are applied to the raw data the scenario was loaded from (so values are
     written as in a file: ``"600/day"``, not a number of hours), with the rules of
-    :func:`sim.paths.set_path`. Problems are reported as a :class:`ScenarioError`:
+    :func:`sim.scenario.paths.set_path`. Problems are reported as a :class:`ScenarioError`:
     a changed value under its dotted key (in the file ``label`` when given), any other
     problem at its line in the original file. Variants are not validated again.
     """

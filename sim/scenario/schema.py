@@ -3,7 +3,7 @@
 An editor that knows this schema (the VS Code YAML extension, for one) completes keys
 as a planner types, shows what each key means, and underlines ``lead_time: 5`` before
 the file is ever run. :func:`scenario_schema` builds it from the pydantic models of
-:mod:`sim.scenario`, so that it cannot fall behind the code, then fixes up the places
+:mod:`sim.scenario.models`, so that it cannot fall behind the code, then fixes up the places
 where a model's schema describes the *parsed* value rather than what a planner writes:
 
 * a varying duration may be a duration string (``"5d"``, a constant) or a mapping with
@@ -30,8 +30,8 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from sim import distributions, fields, units
-from sim.scenario import HoldingCost, Policy, Scenario
+from sim.scenario import distributions, fields, units
+from sim.scenario.models import HoldingCost, Policy, Scenario
 
 __all__ = ["DIALECT", "INTERNAL_MODELS", "KEY_DOCS", "scenario_models", "scenario_schema"]
 
@@ -44,7 +44,7 @@ INTERNAL_MODELS: tuple[type[BaseModel], ...] = (HoldingCost,)
 
 _DOTTED = r"^\s*[^.\s]+(\s*\.\s*[^.\s]+)*\s*$"
 
-# Keys of the distributions given by a mean and a spread (sim.distributions._MeanAndSpread).
+# Keys of the distributions given by a mean and a spread (distributions._MeanAndSpread).
 _MEAN_AND_SPREAD = {
     "mean": "Mean duration.",
     "sd": "Standard deviation (give sd or cv).",

@@ -12,11 +12,11 @@ callback moves the order on: a process per order (or ``simpy.Resource``) would c
 several events and generator switches per task, and the engine must be fast. For the
 same reason the two hottest places that schedule a task push its entry straight onto
 SimPy's event heap (``env._queue``, ids from ``env._eid``: exactly what
-``env.schedule`` does, minus a call), and :mod:`sim.model` runs the event loop itself.
+``env.schedule`` does, minus a call), and :mod:`sim.model.build` runs the event loop itself.
 Those SimPy internals have not changed since SimPy 3; if they ever do, every model test
 fails at once.
 
-An order's task times are drawn when it arrives (see :mod:`sim.orders`), so a variant
+An order's task times are drawn when it arrives (see :mod:`sim.model.orders`), so a variant
 with more staff serves exactly the same orders with exactly the same task times.
 """
 
@@ -26,14 +26,14 @@ from collections.abc import Callable
 from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
-from sim.inventory import allocate
-from sim.metrics import QuantileSketch, Tally, TimeAverage
+from sim.model.inventory import allocate
+from sim.model.metrics import QuantileSketch, Tally, TimeAverage
 
 if TYPE_CHECKING:
     import simpy
 
-    from sim.orders import Order
-    from sim.staff import Pool
+    from sim.model.orders import Order
+    from sim.model.staff import Pool
 
 __all__ = ["Call", "DelayStep", "Flow", "StaffedStep"]
 

@@ -1,10 +1,10 @@
 """The scenario: a validated, inert description of a business's operations.
 
-A :class:`Scenario` is built from a YAML file (see :mod:`sim.loader`) and checked
+A :class:`Scenario` is built from a YAML file (see :mod:`sim.scenario.loader`) and checked
 against the scenario format (``docs/scenario-format.md``). It holds plain numbers in
 the model's units: hours for durations, per hour for rates and money rates, fractions
 for percentages. It never changes: :meth:`Scenario.with_changes` returns a new one.
-It knows nothing of SimPy; the model (:mod:`sim.model`) reads it to build a simulation.
+It knows nothing of SimPy; the model (:mod:`sim.model.build`) reads it to build a simulation.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pydantic import (
     model_validator,
 )
 
-from sim import units
-from sim.distributions import ConstantCount, CountDist, DurationDist
-from sim.fields import (
+from sim.scenario import units
+from sim.scenario.distributions import ConstantCount, CountDist, DurationDist
+from sim.scenario.fields import (
     ClockTime,
     Count,
     Duration,
@@ -452,7 +452,7 @@ class Scenario(StrictModel):
 
     @property
     def source(self) -> Any:
-        """Where the scenario came from (a :class:`sim.yamlio.Document`), or None."""
+        """Where the scenario came from (a :class:`sim.scenario.yamlio.Document`), or None."""
         return self._source
 
     @classmethod
@@ -468,7 +468,7 @@ class Scenario(StrictModel):
 
         >>> busier = scenario.with_changes({"demand.arrivals.rate": "600/day"})
         """
-        from sim.loader import apply_changes  # the loader owns paths and error messages
+        from sim.scenario.loader import apply_changes  # the loader owns paths and error messages
 
         return apply_changes(self, changes)
 

@@ -9,7 +9,7 @@ queue lengths, ...). Everything else is computed from those rows on demand:
 * :meth:`Results.compare`: each variant minus its base, replication by replication
   (a paired comparison: both met the same customers, so most noise cancels);
 * :meth:`Results.series`: the time series averaged over replications;
-* :meth:`Results.plot`: the figures of :mod:`sim.plots`.
+* :meth:`Results.plot`: the figures of :mod:`sim.output.plots`.
 
 In a terminal or a notebook a Results shows a short headline table. pandas is imported
 here; worker processes never import this module.
@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim import stats
+from sim.experiment import stats
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from sim.scenario import Scenario
+    from sim.scenario.models import Scenario
 
 __all__ = ["REPLICATION_COLUMNS", "SERIES_COLUMNS", "Results"]
 
@@ -52,7 +52,7 @@ class Results:
     :data:`SERIES_COLUMNS` (or is None). ``confidence`` is the level of every interval.
     ``base`` is the scenario the others are compared with (default: the first);
     ``baselines`` maps each scenario to the one it is compared with (default: ``base``).
-    ``scenarios`` are the :class:`~sim.scenario.Scenario` objects that were run, in order.
+    ``scenarios`` are the :class:`~sim.scenario.models.Scenario` objects that were run, in order.
     """
 
     def __init__(
@@ -275,7 +275,7 @@ class Results:
     # ----------------------------------------------------------------- plots and files
     def plot(self, kind: str = "comparison") -> Figure:
         """A figure: ``"comparison"`` (throughput, cost, service), ``"cost"``, ``"timeseries"``."""
-        from sim import plots
+        from sim.output import plots
 
         figures = {
             "comparison": plots.comparison_figure,
@@ -287,18 +287,18 @@ class Results:
         return figures[kind](self)
 
     def save(self, out_dir: str | os.PathLike[str]) -> str:
-        """Write the CSV files and figures into ``out_dir`` (:func:`sim.report.write_results`)."""
-        from sim.report import write_results
+        """Write the CSV files and figures into ``out_dir``."""
+        from sim.output.report import write_results
 
         return os.fspath(write_results(self, out_dir))
 
     def __repr__(self) -> str:
-        from sim.report import format_table
+        from sim.output.report import format_table
 
         return format_table(self)
 
     def _repr_html_(self) -> str:
-        from sim.report import format_html
+        from sim.output.report import format_html
 
         return format_html(self)
 

@@ -1,7 +1,7 @@
 """Field types shared by every part of a scenario.
 
 Each type is a float or int on the Python side (hours, per-hour rates, fractions),
-parsed from the unit-carrying forms of the scenario format by :mod:`sim.units`, and
+parsed from the unit-carrying forms of the scenario format by :mod:`sim.scenario.units`, and
 each publishes a JSON Schema that editors can use to check a file as it is typed.
 """
 
@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from sim import units
+from sim.scenario import units
 
 __all__ = [
     "ClockTime",
@@ -66,7 +66,7 @@ def _any_case(word: str) -> str:
     return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
 
 
-# The JSON Schema patterns accept exactly the forms :mod:`sim.units` parses (any case,
+# The JSON Schema patterns accept exactly the forms :mod:`sim.scenario.units` parses (any case,
 # every unit alias), so that an editor never flags a file that would load.
 _UNIT_PATTERN = (
     "("

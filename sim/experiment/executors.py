@@ -89,7 +89,7 @@ def executor(workers: int | None = None, scheduler: str | None = None) -> Iterat
         # instead of importing numpy, pydantic and simpy again (~0.5 s of CPU per worker
         # per run; see bench/RESULTS.md, "Replications"). It takes effect when the fork
         # server starts, i.e. on the first pool of the session.
-        context.set_forkserver_preload(["sim.model"])
+        context.set_forkserver_preload(["sim.model.build"])
         with ProcessPoolExecutor(
             max_workers=workers or os.cpu_count() or 1, mp_context=context
         ) as pool:

@@ -32,13 +32,13 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from sim.metrics import TimeAverage
+from sim.model.metrics import TimeAverage
 
 if TYPE_CHECKING:
     import simpy
 
-    from sim.scenario import Product
-    from sim.suppliers import SupplyLine
+    from sim.model.suppliers import SupplyLine
+    from sim.scenario.models import Product
 
 __all__ = ["Stock", "allocate"]
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from sim.sweep import SweepResults
+    from sim.experiment.sweep.runner import SweepResults
 
 __all__ = [
     "heatmap_figure",
@@ -75,7 +75,7 @@ def write_figures(results: SweepResults, out: str | os.PathLike[str]) -> list[st
     """Save :func:`sweep_figures` as ``out/<name>.png`` (byte-reproducible); return the paths."""
     import io
 
-    from sim.sweep_store import atomic_write
+    from sim._files import atomic_write
 
     paths = []
     for name, figure in sweep_figures(results).items():

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.report import format_interval
+from sim.output.report import format_interval
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from sim.results import Results
+    from sim.experiment.results import Results
 
 __all__ = [
     "comparison_figure",

@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from sim.metrics import TimeAverage
+from sim.model.metrics import TimeAverage
 
 if TYPE_CHECKING:
     import simpy
 
-    from sim.scenario import Shift, StaffPool
+    from sim.scenario.models import Shift, StaffPool
 
 __all__ = ["Pool", "weekly_levels"]
 
@@ -40,7 +40,7 @@ def weekly_levels(shifts: list[Shift]) -> list[tuple[float, int]]:
     shift runs into Monday morning). Overlapping shifts add up. Times are counted in
     whole minutes so that a shift ending exactly when another starts leaves no sliver.
 
-    >>> from sim.scenario import Shift
+    >>> from sim.scenario.models import Shift
     >>> weekly_levels([Shift(days=["mon"], start="22:00", end="06:00", headcount=2)])
     [(0.0, 0), (22.0, 2), (30.0, 0)]
     """
