@@ -252,7 +252,7 @@ def test_run_sim_py_runs_with_worker_processes(tmp_path):
 
 def test_folder_name_keeps_safe_characters_and_adds_a_suffix_once():
     """Scenario names become safe folder names; a sweep's '-sweep' suffix is not doubled."""
-    from sim.output.report import folder_name
+    from sim.output.format import folder_name
 
     assert folder_name("Shop: north/east") == "Shop_north_east"
     assert folder_name("shop", "-sweep") == "shop-sweep"

@@ -184,7 +184,8 @@ def _run(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")  # files only; before pyplot is imported anywhere
 
     from sim.experiment.runner import run
-    from sim.output.report import FILES, folder_name, format_table
+    from sim.output.format import folder_name
+    from sim.output.report import FILES, format_table
 
     scenarios = _load_all(args.files, args.set)
     out = args.out or os.path.join("results", folder_name(scenarios[0].name))

@@ -24,7 +24,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
 def default_out(name: str) -> str:
     """``results/<scenario name>-sweep``, the name made safe for a folder."""
-    from sim.output.report import folder_name
+    from sim.output.format import folder_name
 
     return os.path.join("results", folder_name(name, "-sweep"))
 
