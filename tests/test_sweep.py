@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -255,29 +254,48 @@ def _run_cli(*args: str) -> subprocess.Popen:
     )
 
 
+# The sweep command, SIGKILLing itself the moment its third point file is written: a
+# kill at a known instant, however fast or loaded the machine is.
+KILLED_AFTER_THREE_POINTS = """
+import os, signal, sys
+from sim.cli import main
+from sim.experiment.sweep.store import SweepStore
+
+write, written = SweepStore.write, []
+
+def write_then_die(self, point, record):
+    write(self, point, record)
+    written.append(point)
+    if len(written) == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+SweepStore.write = write_then_die
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def test_killed_sweep_resumes_and_ends_byte_identical(tmp_path):
     """SIGKILLed mid-way and run again, a sweep runs only its missing points; same sweep.csv."""
     grid = GRID.replace("[2, 3]", "[2, 3, 4]").replace("[50, 150, 250]", "[50, 100, 150, 200, 250]")
     file = write_scenario(tmp_path, grid)
-    file.write_text(file.read_text().replace("horizon: 6d", "horizon: 12d"))  # slow enough to kill
     killed, points = tmp_path / "killed", tmp_path / "killed" / "points"
-    process = _run_cli(str(file), "--out", str(killed), "--workers", "1", "--quiet")
-    deadline = time.monotonic() + 60
-    while len(list(points.glob("point-*.json"))) < 3 and time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    command = ["sweep", str(file), "--out", str(killed), "--workers", "1", "--quiet"]
+    process = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_THREE_POINTS, *command],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert process.returncode == -signal.SIGKILL, process.stderr
     assert not (killed / "sweep.csv").exists()
     before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in points.glob("point-*.json")}
-    assert 3 <= len(before) < 15
+    assert len(before) == 3
 
     again = _run_cli(str(file), "--out", str(killed), "--workers", "1", "--quiet")
     out, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
-    assert (
-        f"Resumed: {len(before)} points were already done; ran the other {15 - len(before)}" in out
-    )
+    assert "Resumed: 3 points were already done; ran the other 12" in out
     after = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in points.glob("point-*.json")}
     assert len(after) == 15
     assert {name: after[name] for name in before} == before  # finished points were not rerun
@@ -443,3 +461,25 @@ def test_two_sweeps_writing_to_one_folder_at_once_are_refused(tmp_path):
         with pytest.raises(SweepLockedError, match="another sweep is writing to this folder"):
             sweep(loads(TINY + GRID), workers=1, out=tmp_path, progress=False)
     assert sweep(loads(TINY + GRID), workers=1, out=tmp_path, progress=False, plots=False).ran
+
+
+def test_ctrl_c_keeps_the_finished_points(tmp_path, monkeypatch):
+    """After Ctrl-C a sweep keeps the points that finished; run again, it runs only the rest."""
+    import sim.model.build
+
+    real = sim.model.build.simulate
+
+    def interrupted(scenario, replication, **options):
+        if scenario.staff["desk"].headcount == 4:
+            raise KeyboardInterrupt
+        return real(scenario, replication, **options)
+
+    grid = {"staff.desk.headcount": [2, 3, 4, 5]}
+    monkeypatch.setattr(sim.model.build, "simulate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(loads(TINY), grid, workers=1, out=tmp_path, progress=False, plots=False)
+    kept = sorted(p.name for p in (tmp_path / "points").glob("point-*.json"))
+    assert kept == ["point-000000.json", "point-000001.json"]
+    monkeypatch.setattr(sim.model.build, "simulate", real)
+    again = sweep(loads(TINY), grid, workers=1, out=tmp_path, progress=False, plots=False)
+    assert again.ran == [2, 3] and again.succeeded == 4

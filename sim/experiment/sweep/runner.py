@@ -25,15 +25,20 @@ from __future__ import annotations
 
 import math
 import os
-import queue
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError
-from sim.experiment.sweep.points import grid_points, one_line, run_point, sample_points
+from sim.experiment.sweep.points import (
+    PointOutcome,
+    grid_points,
+    one_line,
+    run_point,
+    sample_points,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -198,14 +203,16 @@ def _run_points(
     scheduler: str | None,
     progress: bool | None,
 ) -> list[int]:
-    """Run the points missing from ``records`` (adding them); return their ids, in order."""
-    from sim.experiment.executors import executor, progress_bar
+    """Run the points missing from ``records`` (adding them); return their ids, in order.
+
+    Each point is recorded (and stored) the moment it finishes, so Ctrl-C or a crash
+    loses only the points still running.
+    """
+    from sim.experiment.executors import as_finished, progress_bar
 
     todo = [point for point in range(len(plan.points)) if point not in records]
     if not todo:
         return []
-    if scheduler is None:
-        workers = min(workers or os.cpu_count() or 1, len(todo))
     failed = 0
 
     def finish(point: int, outcome: Mapping[str, Any]) -> None:
@@ -226,9 +233,17 @@ def _run_points(
         if failed:
             bar.set_postfix(failed=failed, refresh=False)
 
-    finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
-    in_flight: dict[Future[Any], int] = {}
-    upcoming = iter(todo)
+    def tasks() -> Iterator[tuple[int, tuple[Scenario, int]]]:
+        """The task of each valid point, built when a worker is free for it; an invalid
+        point is recorded as failed instead of being sent anywhere."""
+        for point in todo:
+            try:
+                scenario = _lean(plan.point_scenario(point))
+            except (ScenarioError, ValueError) as exc:
+                finish(point, {"rows": [], "error": one_line(exc), "seconds": 0.0})
+                continue
+            yield point, (scenario, plan.replications)
+
     with (
         progress_bar(
             len(plan.points),
@@ -238,78 +253,21 @@ def _run_points(
             initial=len(plan.points) - len(todo),
             smoothing=0.1,
         ) as bar,
-        executor(workers=workers, scheduler=scheduler) as pool,
+        as_finished(
+            run_point, tasks(), count=len(todo), workers=workers, scheduler=scheduler
+        ) as finished,
     ):
-        window = _window(pool, workers, scheduler)
-
-        def submit_next() -> bool:
-            """Submit the next valid point (recording invalid ones); False when none is left."""
-            for point in upcoming:
-                try:
-                    scenario = _lean(plan.point_scenario(point))
-                except (ScenarioError, ValueError) as exc:
-                    finish(point, {"rows": [], "error": one_line(exc), "seconds": 0.0})
-                    continue
-                try:
-                    future = pool.submit(run_point, scenario, plan.replications)
-                except Exception as exc:  # noqa: BLE001 - e.g. a broken pool: retried next run
-                    finish(point, {"rows": [], "error": f"the worker failed: {one_line(exc)}"})
-                    continue
-                in_flight[future] = point
-                future.add_done_callback(finished.put)
-                return True
-            return False
-
-        try:
-            while len(in_flight) < window and submit_next():
-                _drain(finished, in_flight, finish, block=False)
-            while in_flight:
-                _drain(finished, in_flight, finish, block=True)
-                while len(in_flight) < window and submit_next():
-                    pass
-        finally:
-            for future in in_flight:
-                future.cancel()
+        for point, future in finished:
+            finish(point, _outcome(future))
     return todo
 
 
-def _window(pool: Any, workers: int | None, scheduler: str | None) -> int:
-    """How many points to keep submitted at once: enough to keep every worker busy.
-
-    Submitting all of a 10 000-point sweep at once would hold 10 000 scenarios in memory
-    and validate them all before the first one runs.
-    """
-    if scheduler is None:
-        return 1 if workers == 1 else 2 * (workers or 1)
+def _outcome(future: Future[PointOutcome]) -> PointOutcome:
+    """What a point's task returned; a task that did not return is the worker's failure."""
     try:
-        threads = sum(pool._client.nthreads().values())  # a Dask ClientExecutor
-    except Exception:  # noqa: BLE001 - any other executor: a generous default
-        threads = 0
-    return max(256, 4 * threads)
-
-
-def _drain(
-    finished: queue.SimpleQueue[Future[Any]],
-    in_flight: dict[Future[Any], int],
-    finish: Any,
-    *,
-    block: bool,
-) -> None:
-    """Record the points whose futures are done (waiting for one when ``block``)."""
-    while in_flight:
-        try:
-            future = finished.get(block=block)
-        except queue.Empty:
-            return
-        block = False
-        point = in_flight.pop(future, None)
-        if point is None:
-            continue
-        try:
-            outcome = future.result()
-        except Exception as exc:  # noqa: BLE001 - a lost worker, a broken pool: retried next run
-            outcome = {"rows": [], "error": f"the worker failed: {one_line(exc)}", "seconds": None}
-        finish(point, outcome)
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - a lost worker, a broken pool: retried next run
+        return {"rows": [], "error": f"the worker failed: {one_line(exc)}", "seconds": None}
 
 
 def _lean(scenario: Scenario) -> Scenario:
