@@ -243,6 +243,54 @@ def test_store_refuses_results_of_another_sweep(tmp_path, capsys):
     assert "holds results of a different sweep" in capsys.readouterr().err
 
 
+def test_resume_by_another_version_of_sim_is_refused(tmp_path, monkeypatch):
+    """A folder of points from one version of sim is not resumed by another: new --out."""
+    import sim
+
+    grid = {"staff.desk.headcount": [2, 3]}
+    sweep(loads(TINY), grid, workers=1, out=tmp_path, progress=False, plots=False)
+    expected = (
+        f"another version of the model \\(sim {sim.__version__} there, 9.9.9 now\\); "
+        "points of two versions are never mixed in one sweep: choose a new --out folder"
+    )
+    monkeypatch.setattr(sim, "__version__", "9.9.9")
+    with pytest.raises(SweepMismatchError, match=expected):
+        sweep(loads(TINY), grid, workers=1, out=tmp_path, progress=False, plots=False)
+
+
+def test_resume_after_the_model_source_changed_is_refused(tmp_path, monkeypatch):
+    """Points simulated before sim/model or sim/scenario was edited are not mixed with new ones."""
+    from sim.experiment.sweep import store
+
+    grid = {"staff.desk.headcount": [2, 3]}
+    sweep(loads(TINY), grid, workers=1, out=tmp_path, progress=False, plots=False)
+    monkeypatch.setattr(store, "model_source_sha256", lambda: "0" * 64)
+    with pytest.raises(
+        SweepMismatchError,
+        match="the source of sim/model or sim/scenario changed since.*choose a new --out folder",
+    ):
+        sweep(loads(TINY), grid, workers=1, out=tmp_path, progress=False, plots=False)
+
+
+def test_model_source_hash_follows_every_model_and_scenario_file(tmp_path):
+    """The model's hash is that of the installed files; editing one file of them changes it."""
+    import shutil
+
+    import sim
+    from sim.experiment.sweep.store import model_source_sha256
+
+    installed = Path(sim.__file__).resolve().parent
+    copies = []
+    for name in ("same", "edited"):
+        for package in ("model", "scenario"):
+            shutil.copytree(installed / package, tmp_path / name / package)
+        copies.append(tmp_path / name)
+    with open(copies[1] / "model" / "staff.py", "a", encoding="utf-8") as edited:
+        edited.write("# one more line\n")
+    assert model_source_sha256(copies[0]) == model_source_sha256()
+    assert model_source_sha256(copies[1]) != model_source_sha256()
+
+
 def _run_cli(*args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "run_sim.py", "sweep", *args],
