@@ -32,6 +32,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError
+from sim.experiment import stats
+from sim.experiment.stats import REPLICATION_COLUMNS, SUMMARY_COLUMNS
 from sim.experiment.sweep.points import (
     PointOutcome,
     grid_points,
@@ -48,8 +50,11 @@ if TYPE_CHECKING:
 
 __all__ = ["SWEEP_COLUMNS", "SweepPlan", "SweepResults", "pareto_mask", "plan_sweep", "sweep"]
 
-#: Columns of ``sweep.csv`` after ``point`` and the swept keys, in order.
-SWEEP_COLUMNS = ("metric", "subject", "mean", "ci_low", "ci_high", "sd", "n", "unit")
+#: Columns of ``sweep.csv`` after ``point`` and the swept keys, in order: those of
+#: ``summary.csv`` after ``scenario``.
+SWEEP_COLUMNS = SUMMARY_COLUMNS[1:]
+#: Columns of :meth:`SweepResults.replications`: the point in place of the scenario.
+_ROW_COLUMNS = ("point", *REPLICATION_COLUMNS[1:])
 
 
 # --------------------------------------------------------------------------- the plan
@@ -355,8 +360,7 @@ class SweepResults:
             if record.get("status") == "ok"
             for row in record["rows"]
         ]
-        columns = ["point", "replication", "metric", "subject", "value", "unit"]
-        table = pd.DataFrame(rows, columns=columns)
+        table = pd.DataFrame(rows, columns=list(_ROW_COLUMNS))
         return table.astype({"point": "int64", "replication": "int64", "value": "float64"})
 
     def summary(self) -> pd.DataFrame:
@@ -368,14 +372,13 @@ class SweepResults:
         if self._summary is None:
             import pandas as pd
 
-            from sim.experiment.stats import summarize
-
             rows = self._replications
             if rows.empty:
                 table = pd.DataFrame(columns=["point", *SWEEP_COLUMNS])
                 table = table.astype({"point": "int64"})
             else:
-                table = summarize(rows, self.confidence, by=("point", "metric", "subject", "unit"))
+                by = ("point", "metric", "subject", "unit")
+                table = stats.summarize(rows, self.confidence, by=by)
             self._summary = self._with_keys(table)[["point", *self.keys, *SWEEP_COLUMNS]]
         return self._summary.copy()
 
@@ -402,9 +405,7 @@ class SweepResults:
     # ----------------------------------------------------------------- cost and service
     def service_metric(self) -> str:
         """``on_time_rate`` when it was measured (a promise is set), else ``fill_rate``."""
-        rows = self._replications
-        on_time = rows.loc[rows["metric"] == "on_time_rate", "value"]
-        return "on_time_rate" if on_time.notna().any() else "fill_rate"
+        return stats.service_metric(self._replications)
 
     def headline(self) -> pd.DataFrame:
         """One row per successful point: keys, then mean, ci_low, ci_high of the headline metrics.
