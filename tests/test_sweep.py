@@ -197,7 +197,7 @@ def test_simulation_error_is_recorded_with_its_message(monkeypatch):
 
     monkeypatch.setattr(sim.model.build, "simulate", fragile)
     results = sweep(loads(TINY), {"staff.desk.headcount": [2, 3, 4]}, workers=1, progress=False)
-    points = results.points
+    points = results.points()
     assert list(points["status"]) == ["ok", "failed", "ok"]
     assert points.loc[1, "error"] == "ZeroDivisionError: no desk; at all"
 

@@ -238,7 +238,7 @@ def heatmap_figure(results: SweepResults) -> Figure:
     from matplotlib.patches import Rectangle
 
     row_key, col_key = results.keys
-    points = results.points
+    points = results.points()
     rows = list(dict.fromkeys(points[row_key]))
     cols = list(dict.fromkeys(points[col_key]))
     table = results.headline().set_index("point")

@@ -287,8 +287,8 @@ def _lean(scenario: Scenario) -> Scenario:
 class SweepResults:
     """Every point of a sweep: its values, whether it ran, and what it measured.
 
-    * :attr:`points`: one row per point: ``point``, the swept keys, ``status``
-      (``ok``/``failed``) and ``error``;
+    * :meth:`points`: one row per point: ``point``, the swept keys, ``status``
+      (``ok``/``failed``/``not run``) and ``error``;
     * :meth:`replications`: the metric rows of every successful point and replication;
     * :meth:`summary`: the ``sweep.csv`` table (mean and interval per point × metric ×
       subject);
@@ -316,7 +316,6 @@ class SweepResults:
         self._summary: pd.DataFrame | None = None
 
     # ----------------------------------------------------------------- tables
-    @property
     def points(self) -> pd.DataFrame:
         """One row per point: ``point``, the swept keys (as written), ``status``, ``error``."""
         import pandas as pd
@@ -384,7 +383,7 @@ class SweepResults:
 
     def failures(self) -> pd.DataFrame:
         """The points that failed: ``point``, the keys, ``error`` (the ``failures.csv`` table)."""
-        points = self.points
+        points = self.points()
         failed = points[points["status"] == "failed"]
         return failed[["point", *self.keys, "error"]].reset_index(drop=True)
 
