@@ -231,6 +231,30 @@ def test_file_without_sweep_section_exits_2(tmp_path, capsys):
     assert err.count("\n") == 1 and "has no sweep section" in err and "shop.yaml" in err
 
 
+def test_the_sweep_command_plans_its_sweep_once(tmp_path, monkeypatch):
+    """The command checks the sweep by planning it, then runs that plan: points are made once."""
+    from sim.experiment.sweep import runner
+
+    plans = []
+    real = runner.plan_sweep
+
+    def counted(*args, **options):
+        plans.append(real(*args, **options))
+        return plans[-1]
+
+    monkeypatch.setattr(runner, "plan_sweep", counted)
+    file = write_scenario(tmp_path, GRID)
+    assert sweep_main(cli_args(file, tmp_path / "out")) == 0
+    assert len(plans) == 1
+
+
+def test_a_grid_given_with_a_plan_is_refused():
+    """sweep() runs a SweepPlan as planned: a grid given beside it is refused, not half-applied."""
+    plan = plan_sweep(loads(TINY), {"staff.desk.headcount": [2, 3]}, replications=1)
+    with pytest.raises(ValueError, match="a SweepPlan has its points and replications already"):
+        sweep(plan, {"staff.desk.headcount": [4]}, workers=1, progress=False)
+
+
 # --------------------------------------------------------------------------- the store
 def test_store_refuses_results_of_another_sweep(tmp_path, capsys):
     """An output folder holding another sweep (other replications) is refused with exit 2."""

@@ -108,8 +108,8 @@ def plan_sweep(
     if grid is None and sample is None:
         if section is None:
             raise ScenarioError.one(
-                "has no sweep section: add one (sweep: {grid: {dotted.key: [values, ...]}}) "
-                "or pass a grid",
+                "has no sweep section to run; add one, like "
+                "sweep: {grid: {staff.pickers.headcount: [4, 5, 6]}}, or give sim.sweep() a grid",
                 file=_file_of(scenario),
             )
         grid, sample = section.grid, section.sample
@@ -156,7 +156,7 @@ def _file_of(scenario: Scenario) -> str | None:
 
 # --------------------------------------------------------------------------- running
 def sweep(
-    scenario: Scenario | str | os.PathLike[str],
+    scenario: Scenario | SweepPlan | str | os.PathLike[str],
     grid: Mapping[str, Sequence[Any]] | None = None,
     *,
     sample: Sample | Mapping[str, Any] | None = None,
@@ -169,7 +169,8 @@ def sweep(
 ) -> SweepResults:
     """Run every point of a sweep; return its results (and write them to ``out``).
 
-    ``scenario`` is a :class:`~sim.scenario.models.Scenario` or the path of a scenario file.
+    ``scenario`` is a :class:`~sim.scenario.models.Scenario`, the path of a scenario file,
+    or a :class:`SweepPlan` made by :func:`plan_sweep` (then run as it is).
     ``grid`` (``{dotted key: [values]}``) or ``sample`` replace the file's ``sweep``
     section; ``replications`` its replication count. ``workers`` local processes run
     the points (default: every core; 1 runs them in this process), or ``scheduler``
@@ -180,9 +181,17 @@ def sweep(
     that failed). At the end ``out`` gets ``sweep.csv``, ``failures.csv`` (when a point
     failed) and, with ``plots``, the ``sweep_*.png`` figures. ``progress``: a bar over
     points (None: only on a terminal). Raises :class:`~sim.errors.SweepMismatchError`
-    when ``out`` holds results of a different sweep.
+    when ``out`` holds results of a different sweep, or of another version of the model.
     """
-    plan = plan_sweep(scenario, grid, sample=sample, replications=replications)
+    if not isinstance(scenario, SweepPlan):
+        plan = plan_sweep(scenario, grid, sample=sample, replications=replications)
+    elif grid is None and sample is None and replications is None:
+        plan = scenario
+    else:
+        raise ValueError(
+            "sweep: a SweepPlan has its points and replications already; "
+            "give grid, sample and replications to plan_sweep()"
+        )
     records: dict[int, dict[str, Any]] = {}
     if out is None:
         ran = _run_points(plan, records, None, workers, scheduler, progress)
