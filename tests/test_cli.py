@@ -212,20 +212,6 @@ def test_schema_prints_the_json_schema(capsys):
     assert schema["$schema"].startswith("https://json-schema.org/")
 
 
-def test_sweep_without_its_module_says_it_is_not_available(monkeypatch, capsys):
-    """When sim.cli.sweep is not installed, sweep says so and exits 1."""
-    import importlib.util
-
-    real = importlib.util.find_spec
-
-    def find_spec(name, *args):
-        return None if name == "sim.cli.sweep" else real(name, *args)
-
-    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
-    assert main(["sweep", ECOMMERCE]) == 1
-    assert "sweep is not available" in capsys.readouterr().err
-
-
 def test_no_arguments_exits_2_with_a_hint(capsys):
     """Nothing to run is bad input: exit 2 and a hint to give a scenario file."""
     assert main([]) == 2
@@ -252,7 +238,7 @@ def test_run_sim_py_runs_with_worker_processes(tmp_path):
 
 def test_folder_name_keeps_safe_characters_and_adds_a_suffix_once():
     """Scenario names become safe folder names; a sweep's '-sweep' suffix is not doubled."""
-    from sim.output.report import folder_name
+    from sim.output.format import folder_name
 
     assert folder_name("Shop: north/east") == "Shop_north_east"
     assert folder_name("shop", "-sweep") == "shop-sweep"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import subprocess
 import sys
 import time
@@ -12,7 +14,15 @@ import pytest
 
 import sim
 from sim.errors import ScenarioError, SimulationError
-from sim.experiment.executors import InProcessExecutor, TaskError, executor, run_tasks
+from sim.experiment.executors import (
+    InProcessExecutor,
+    TaskError,
+    as_finished,
+    default_workers,
+    executor,
+    run_tasks,
+    start_method,
+)
 from sim.experiment.runner import execute, plan
 
 SHOP = """
@@ -92,6 +102,54 @@ def test_executor_refuses_a_bad_worker_count(workers):
             pass
 
 
+def test_tasks_are_built_only_as_workers_free_up():
+    """as_finished takes the next task from its generator only when a worker can run it."""
+    built = []
+
+    def tasks():
+        for r in range(3):
+            built.append(r)
+            yield r, ("s", r)
+
+    with as_finished(slow_when_early, tasks(), count=3, workers=1) as finished:
+        first, _ = next(finished)
+        assert (first, built) == (0, [0])
+        assert [key for key, _ in finished] == [1, 2]
+
+
+def test_a_task_that_cannot_be_submitted_finishes_with_its_error(monkeypatch):
+    """A pool that refuses a task (a broken pool) gives that task a future holding the error."""
+
+    def refuse(self, fn, *args, **kwargs):
+        raise RuntimeError("the pool is broken")
+
+    monkeypatch.setattr(InProcessExecutor, "submit", refuse)
+    with as_finished(pow, [("a", (2, 3)), ("b", (2, 4))], count=2, workers=1) as finished:
+        errors = {key: str(future.exception()) for key, future in finished}
+    assert errors == {"a": "the pool is broken", "b": "the pool is broken"}
+
+
+def test_start_method_is_spawn_where_forkserver_does_not_exist(monkeypatch):
+    """Where the platform has no forkserver (Windows), worker processes are spawned."""
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert start_method() == "spawn"
+
+
+def test_default_workers_counts_the_cpus_this_process_may_use(monkeypatch):
+    """By default there is one worker per CPU the affinity mask allows, not per machine CPU."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert default_workers() == 2
+
+
+def test_default_workers_falls_back_to_every_cpu_without_an_affinity_mask(monkeypatch):
+    """Where the system keeps no affinity mask (Windows, macOS), every CPU is counted."""
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert default_workers() == 3
+
+
 def test_worker_processes_never_import_pandas_scipy_or_matplotlib(shop):
     """A forkserver worker that unpickles a scenario and simulates it loads no heavy library."""
     probe = (
@@ -168,6 +226,21 @@ def test_same_seed_gives_byte_identical_summary_with_one_and_two_workers(shop, t
     one.summary().to_csv(tmp_path / "one.csv", index=False)
     two.summary().to_csv(tmp_path / "two.csv", index=False)
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
+
+
+def test_spawned_workers_give_the_numbers_of_one_worker(shop, monkeypatch):
+    """Where worker processes are spawned (no forkserver), two give what one gives, to the bit."""
+    asked = []
+    real = multiprocessing.get_context
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(
+        multiprocessing, "get_context", lambda method=None: asked.append(method) or real(method)
+    )
+    two = sim.run(shop, workers=2, progress=False)
+    assert asked == ["spawn"]
+    one = sim.run(shop, workers=1, progress=False)
+    assert two.replications().equals(one.replications())
+    assert two.summary().to_csv(index=False) == one.summary().to_csv(index=False)
 
 
 def test_a_different_seed_gives_different_numbers(shop):

@@ -141,3 +141,21 @@ def test_importing_plots_neither_loads_matplotlib_nor_picks_a_backend():
     source = plots.__file__
     with open(source, encoding="utf-8") as stream:
         assert "matplotlib.use(" not in stream.read()
+
+
+def test_cost_lines_are_the_terms_of_cost_total_in_the_catalog():
+    """The cost figure stacks exactly the lines the catalog adds up into cost_total."""
+    from sim.model.catalog import metric
+
+    terms = metric("cost_total").meaning.split(" + ")
+    assert sorted(name for name, _ in plots.COST_LINES) == sorted(terms)
+
+
+def test_format_examples_hold():
+    """Every example in the docstrings of sim.output.format gives the output it shows."""
+    import doctest
+
+    import sim.output.format
+
+    failures, tried = doctest.testmod(sim.output.format)
+    assert tried > 0 and failures == 0

@@ -12,7 +12,8 @@ import pytest
 
 from sim.experiment.results import Results
 from sim.output import report
-from sim.output.report import format_interval, format_table, write_results
+from sim.output.format import format_interval
+from sim.output.report import format_table, write_results
 
 SUMMARY_COLUMNS = ["scenario", "metric", "subject", "mean", "ci_low", "ci_high", "sd", "n", "unit"]
 REPLICATION_COLUMNS = ["scenario", "replication", "metric", "subject", "value", "unit"]

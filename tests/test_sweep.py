@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -198,7 +197,7 @@ def test_simulation_error_is_recorded_with_its_message(monkeypatch):
 
     monkeypatch.setattr(sim.model.build, "simulate", fragile)
     results = sweep(loads(TINY), {"staff.desk.headcount": [2, 3, 4]}, workers=1, progress=False)
-    points = results.points
+    points = results.points()
     assert list(points["status"]) == ["ok", "failed", "ok"]
     assert points.loc[1, "error"] == "ZeroDivisionError: no desk; at all"
 
@@ -232,6 +231,30 @@ def test_file_without_sweep_section_exits_2(tmp_path, capsys):
     assert err.count("\n") == 1 and "has no sweep section" in err and "shop.yaml" in err
 
 
+def test_the_sweep_command_plans_its_sweep_once(tmp_path, monkeypatch):
+    """The command checks the sweep by planning it, then runs that plan: points are made once."""
+    from sim.experiment.sweep import runner
+
+    plans = []
+    real = runner.plan_sweep
+
+    def counted(*args, **options):
+        plans.append(real(*args, **options))
+        return plans[-1]
+
+    monkeypatch.setattr(runner, "plan_sweep", counted)
+    file = write_scenario(tmp_path, GRID)
+    assert sweep_main(cli_args(file, tmp_path / "out")) == 0
+    assert len(plans) == 1
+
+
+def test_a_grid_given_with_a_plan_is_refused():
+    """sweep() runs a SweepPlan as planned: a grid given beside it is refused, not half-applied."""
+    plan = plan_sweep(loads(TINY), {"staff.desk.headcount": [2, 3]}, replications=1)
+    with pytest.raises(ValueError, match="a SweepPlan has its points and replications already"):
+        sweep(plan, {"staff.desk.headcount": [4]}, workers=1, progress=False)
+
+
 # --------------------------------------------------------------------------- the store
 def test_store_refuses_results_of_another_sweep(tmp_path, capsys):
     """An output folder holding another sweep (other replications) is refused with exit 2."""
@@ -242,6 +265,54 @@ def test_store_refuses_results_of_another_sweep(tmp_path, capsys):
     file = write_scenario(tmp_path, GRID)
     assert sweep_main(cli_args(file, tmp_path / "out")) == 2
     assert "holds results of a different sweep" in capsys.readouterr().err
+
+
+def test_resume_by_another_version_of_sim_is_refused(tmp_path, monkeypatch):
+    """A folder of points from one version of sim is not resumed by another: new --out."""
+    import sim
+
+    grid = {"staff.desk.headcount": [2, 3]}
+    sweep(loads(TINY), grid, workers=1, out=tmp_path, progress=False, plots=False)
+    expected = (
+        f"another version of the model \\(sim {sim.__version__} there, 9.9.9 now\\); "
+        "points of two versions are never mixed in one sweep: choose a new --out folder"
+    )
+    monkeypatch.setattr(sim, "__version__", "9.9.9")
+    with pytest.raises(SweepMismatchError, match=expected):
+        sweep(loads(TINY), grid, workers=1, out=tmp_path, progress=False, plots=False)
+
+
+def test_resume_after_the_model_source_changed_is_refused(tmp_path, monkeypatch):
+    """Points simulated before sim/model or sim/scenario was edited are not mixed with new ones."""
+    from sim.experiment.sweep import store
+
+    grid = {"staff.desk.headcount": [2, 3]}
+    sweep(loads(TINY), grid, workers=1, out=tmp_path, progress=False, plots=False)
+    monkeypatch.setattr(store, "model_source_sha256", lambda: "0" * 64)
+    with pytest.raises(
+        SweepMismatchError,
+        match="the source of sim/model or sim/scenario changed since.*choose a new --out folder",
+    ):
+        sweep(loads(TINY), grid, workers=1, out=tmp_path, progress=False, plots=False)
+
+
+def test_model_source_hash_follows_every_model_and_scenario_file(tmp_path):
+    """The model's hash is that of the installed files; editing one file of them changes it."""
+    import shutil
+
+    import sim
+    from sim.experiment.sweep.store import model_source_sha256
+
+    installed = Path(sim.__file__).resolve().parent
+    copies = []
+    for name in ("same", "edited"):
+        for package in ("model", "scenario"):
+            shutil.copytree(installed / package, tmp_path / name / package)
+        copies.append(tmp_path / name)
+    with open(copies[1] / "model" / "staff.py", "a", encoding="utf-8") as edited:
+        edited.write("# one more line\n")
+    assert model_source_sha256(copies[0]) == model_source_sha256()
+    assert model_source_sha256(copies[1]) != model_source_sha256()
 
 
 def _run_cli(*args: str) -> subprocess.Popen:
@@ -255,29 +326,48 @@ def _run_cli(*args: str) -> subprocess.Popen:
     )
 
 
+# The sweep command, SIGKILLing itself the moment its third point file is written: a
+# kill at a known instant, however fast or loaded the machine is.
+KILLED_AFTER_THREE_POINTS = """
+import os, signal, sys
+from sim.cli import main
+from sim.experiment.sweep.store import SweepStore
+
+write, written = SweepStore.write, []
+
+def write_then_die(self, point, record):
+    write(self, point, record)
+    written.append(point)
+    if len(written) == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+SweepStore.write = write_then_die
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def test_killed_sweep_resumes_and_ends_byte_identical(tmp_path):
     """SIGKILLed mid-way and run again, a sweep runs only its missing points; same sweep.csv."""
     grid = GRID.replace("[2, 3]", "[2, 3, 4]").replace("[50, 150, 250]", "[50, 100, 150, 200, 250]")
     file = write_scenario(tmp_path, grid)
-    file.write_text(file.read_text().replace("horizon: 6d", "horizon: 12d"))  # slow enough to kill
     killed, points = tmp_path / "killed", tmp_path / "killed" / "points"
-    process = _run_cli(str(file), "--out", str(killed), "--workers", "1", "--quiet")
-    deadline = time.monotonic() + 60
-    while len(list(points.glob("point-*.json"))) < 3 and time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    command = ["sweep", str(file), "--out", str(killed), "--workers", "1", "--quiet"]
+    process = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_THREE_POINTS, *command],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert process.returncode == -signal.SIGKILL, process.stderr
     assert not (killed / "sweep.csv").exists()
     before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in points.glob("point-*.json")}
-    assert 3 <= len(before) < 15
+    assert len(before) == 3
 
     again = _run_cli(str(file), "--out", str(killed), "--workers", "1", "--quiet")
     out, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
-    assert (
-        f"Resumed: {len(before)} points were already done; ran the other {15 - len(before)}" in out
-    )
+    assert "Resumed: 3 points were already done; ran the other 12" in out
     after = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in points.glob("point-*.json")}
     assert len(after) == 15
     assert {name: after[name] for name in before} == before  # finished points were not rerun
@@ -443,3 +533,25 @@ def test_two_sweeps_writing_to_one_folder_at_once_are_refused(tmp_path):
         with pytest.raises(SweepLockedError, match="another sweep is writing to this folder"):
             sweep(loads(TINY + GRID), workers=1, out=tmp_path, progress=False)
     assert sweep(loads(TINY + GRID), workers=1, out=tmp_path, progress=False, plots=False).ran
+
+
+def test_ctrl_c_keeps_the_finished_points(tmp_path, monkeypatch):
+    """After Ctrl-C a sweep keeps the points that finished; run again, it runs only the rest."""
+    import sim.model.build
+
+    real = sim.model.build.simulate
+
+    def interrupted(scenario, replication, **options):
+        if scenario.staff["desk"].headcount == 4:
+            raise KeyboardInterrupt
+        return real(scenario, replication, **options)
+
+    grid = {"staff.desk.headcount": [2, 3, 4, 5]}
+    monkeypatch.setattr(sim.model.build, "simulate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(loads(TINY), grid, workers=1, out=tmp_path, progress=False, plots=False)
+    kept = sorted(p.name for p in (tmp_path / "points").glob("point-*.json"))
+    assert kept == ["point-000000.json", "point-000001.json"]
+    monkeypatch.setattr(sim.model.build, "simulate", real)
+    again = sweep(loads(TINY), grid, workers=1, out=tmp_path, progress=False, plots=False)
+    assert again.ran == [2, 3] and again.succeeded == 4

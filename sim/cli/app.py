@@ -16,8 +16,6 @@ an unexpected error.
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import json
 import os
 import sys
@@ -25,9 +23,10 @@ import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from sim.cli.status import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
+
 __all__ = ["main"]
 
-EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 VERBS = ("run", "validate", "schema", "sweep")
 
 
@@ -184,7 +183,8 @@ def _run(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")  # files only; before pyplot is imported anywhere
 
     from sim.experiment.runner import run
-    from sim.output.report import FILES, folder_name, format_table
+    from sim.output.format import folder_name
+    from sim.output.report import FILES, format_table
 
     scenarios = _load_all(args.files, args.set)
     out = args.out or os.path.join("results", folder_name(scenarios[0].name))
@@ -230,12 +230,6 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    if importlib.util.find_spec("sim.cli.sweep") is None:
-        print("sweep is not available in this installation (the module sim.cli.sweep is missing)",
-              file=sys.stderr)  # fmt: skip
-        return EXIT_FAILURE
-    import matplotlib
+    from sim.cli.sweep import main as sweep_main
 
-    matplotlib.use("Agg")
-    sweep_cli = importlib.import_module("sim.cli.sweep")
-    return int(sweep_cli.main(args))
+    return sweep_main(args)

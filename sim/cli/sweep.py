@@ -17,14 +17,14 @@ import argparse
 import os
 import sys
 
-__all__ = ["main"]
+from sim.cli.status import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
 
-EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+__all__ = ["main"]
 
 
 def default_out(name: str) -> str:
     """``results/<scenario name>-sweep``, the name made safe for a folder."""
-    from sim.output.report import folder_name
+    from sim.output.format import folder_name
 
     return os.path.join("results", folder_name(name, "-sweep"))
 
@@ -42,20 +42,13 @@ def main(args: argparse.Namespace) -> int:
     out = getattr(args, "out", None)
     try:
         scenario = load(args.file, overrides=list(getattr(args, "set", None) or []))
-        if scenario.sweep is None:
-            raise ScenarioError.one(
-                "has no sweep section to run; add one, like "
-                "sweep: {grid: {staff.pickers.headcount: [4, 5, 6]}}",
-                file=args.file,
-            )
-        replications = getattr(args, "replications", None)
-        plan = plan_sweep(scenario, replications=replications)  # checks before anything runs
+        # Checks everything (a sweep section, its grid or sample) before anything runs.
+        plan = plan_sweep(scenario, replications=getattr(args, "replications", None))
         out = out or default_out(scenario.name)
         if os.path.exists(out) and not os.path.isdir(out):
             raise ScenarioError.one(f"{out} exists and is not a folder", file="--out")
         results = sweep(
-            scenario,
-            replications=replications,
+            plan,
             workers=getattr(args, "workers", None),
             scheduler=getattr(args, "scheduler", None),
             out=out,

@@ -5,28 +5,47 @@ that hands out replications (or sweep points) is the same whatever runs them:
 
 * ``executor(workers=1)``: in this process, one task after another. Nothing is pickled,
   so a notebook or a debugger sees every object and every traceback as it is.
-* ``executor()`` or ``executor(workers=4)``: local worker processes started with the
-  *forkserver* method (about 0.1 s to start a worker, and none of the thread-safety
-  traps of ``fork``).
+* ``executor()`` or ``executor(workers=4)``: local worker processes, started with the
+  *forkserver* method where the platform has it (Linux, macOS: about 0.1 s to start a
+  worker, and none of the thread-safety traps of ``fork``), else with *spawn* (Windows).
+  The default is every CPU this process may use.
 * ``executor(scheduler="tcp://host:8786")``: an existing Dask cluster. Every worker
   (and the scheduler) must have the same version of ``sim`` installed.
 
-Results come back in whatever order the workers finish; :func:`run_tasks` puts them
-back in the order the tasks were given, so the numbers never depend on the executor.
+:func:`as_finished` feeds an executor a few tasks at a time and hands back each one as
+it finishes; :func:`run_tasks` uses it to put the results back in the order the tasks
+were given, so the numbers never depend on the executor, and a sweep uses it to store
+each point the moment it finishes.
 
 This module is imported by the parent process only; it imports nothing heavy.
 """
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["InProcessExecutor", "TaskError", "executor", "progress_bar", "run_tasks"]
+__all__ = [
+    "InProcessExecutor",
+    "TaskError",
+    "as_finished",
+    "default_workers",
+    "executor",
+    "progress_bar",
+    "run_tasks",
+    "start_method",
+]
+
+K = TypeVar("K")
+
+# A process pool on Windows cannot wait on more than 61 worker processes.
+_WINDOWS_MAX_WORKERS = 61
 
 
 class InProcessExecutor(Executor):
@@ -61,39 +80,135 @@ def _check_workers(workers: int | None) -> None:
         raise ValueError(f"workers: expected a whole number of 1 or more (got {workers!r})")
 
 
+def start_method() -> str:
+    """How worker processes start: ``"forkserver"`` where the platform has it, else ``"spawn"``."""
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def default_workers() -> int:
+    """Local worker processes when none are asked for: one per CPU this process may use.
+
+    A container or ``taskset`` may allow fewer CPUs than the machine has: the affinity
+    mask counts those where the system keeps one (Linux), else every CPU is counted.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # no affinity mask here (Windows, macOS)
+        cpus = os.cpu_count() or 1
+    return min(cpus, _WINDOWS_MAX_WORKERS) if sys.platform == "win32" else cpus
+
+
 @contextmanager
 def executor(workers: int | None = None, scheduler: str | None = None) -> Iterator[Executor]:
     """An executor to ``submit(fn, *args)`` to, shut down when the ``with`` block ends.
 
     ``scheduler`` (a Dask scheduler address like ``"tcp://10.0.0.5:8786"``) wins over
     ``workers``. Otherwise ``workers=1`` runs in this process and any other number
-    (default: every core) starts that many local processes.
+    (default: :func:`default_workers`) starts that many local processes.
     """
     _check_workers(workers)
+    with _open(workers, scheduler) as (pool, _):
+        yield pool
+
+
+@contextmanager
+def _open(workers: int | None, scheduler: str | None) -> Iterator[tuple[Executor, int]]:
+    """:func:`executor`'s executor and its window: how many tasks to keep submitted at once.
+
+    The window is enough to keep every worker busy, and no more: submitting every task of
+    a 10 000-point sweep at once would hold 10 000 scenarios in memory.
+    """
     if scheduler:
         from distributed import Client  # only when a cluster is asked for: 0.5 s to import
 
         client = Client(scheduler)
         try:
+            threads = sum(client.nthreads().values())
             # pure=False: two identical tasks are two runs, never one cached result.
             with client.get_executor(pure=False) as cluster:
-                yield cluster
+                # Results travel over the network: keep a good many in flight.
+                yield cluster, max(256, 4 * threads)
         finally:
             client.close()
     elif workers == 1:
         with InProcessExecutor() as in_process:
-            yield in_process
+            yield in_process, 1  # each task is handled as soon as it has run
     else:
-        context = multiprocessing.get_context("forkserver")
-        # The fork server imports the model once; each worker is forked with it loaded
-        # instead of importing numpy, pydantic and simpy again (~0.5 s of CPU per worker
-        # per run; see bench/RESULTS.md, "Replications"). It takes effect when the fork
-        # server starts, i.e. on the first pool of the session.
-        context.set_forkserver_preload(["sim.model.build"])
-        with ProcessPoolExecutor(
-            max_workers=workers or os.cpu_count() or 1, mp_context=context
-        ) as pool:
-            yield pool
+        workers = workers or default_workers()
+        method = start_method()
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            # The fork server imports the model once; each worker is forked with it loaded
+            # instead of importing numpy, pydantic and simpy again (~0.5 s of CPU per
+            # worker per run; see bench/RESULTS.md, "Replications"). It takes effect when
+            # the fork server starts, i.e. on the first pool of the session. A spawned
+            # worker imports the model itself, when it unpickles its first task.
+            context.set_forkserver_preload(["sim.model.build"])
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            yield pool, 2 * workers  # one running and one waiting per worker
+
+
+@contextmanager
+def as_finished(
+    fn: Callable[..., Any],
+    tasks: Iterable[tuple[K, Sequence[Any]]],
+    *,
+    count: int,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> Iterator[Iterator[tuple[K, Future[Any]]]]:
+    """Run ``fn(*args)`` for each ``(key, args)`` of ``tasks``; give ``(key, future)`` as each ends.
+
+    ::
+
+        with as_finished(simulate, tasks, count=len(tasks)) as finished:
+            for key, future in finished:
+                ...  # future.result() or future.exception()
+
+    ``count`` is how many tasks there are (more worker processes than tasks would only
+    cost start-up time). Tasks are taken from ``tasks`` a window at a time, as workers
+    free up, so ``tasks`` may be a generator that builds each one when it is needed. A
+    task that cannot even be submitted (a broken pool) finishes at once, its future
+    holding the error. Futures that finish together come in the order they were
+    submitted. Leaving the ``with`` block, done or not (an error, Ctrl-C), cancels every
+    task not yet started; what finished before stays handled.
+    """
+    _check_workers(workers)
+    if count < 1:
+        yield iter(())
+        return
+    if scheduler is None:
+        workers = min(workers or default_workers(), count)
+    pending: dict[Future[Any], K] = {}
+    with _open(workers, scheduler) as (pool, window):
+        try:
+            yield _finishing(pool, fn, iter(tasks), window, pending)
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _finishing(
+    pool: Executor,
+    fn: Callable[..., Any],
+    tasks: Iterator[tuple[K, Sequence[Any]]],
+    window: int,
+    pending: dict[Future[Any], K],
+) -> Iterator[tuple[K, Future[Any]]]:
+    """:func:`as_finished`'s loop: keep ``window`` tasks submitted, yield each that finishes."""
+    while True:
+        for key, args in itertools.islice(tasks, max(window - len(pending), 0)):
+            try:
+                future = pool.submit(fn, *args)
+            except Exception as exc:  # noqa: BLE001 - the caller decides what a failed task means
+                future = Future()
+                future.set_exception(exc)
+            pending[future] = key
+        if not pending:
+            return
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in [f for f in pending if f in done]:  # submission order
+            yield pending.pop(future), future
 
 
 class TaskError(RuntimeError):
@@ -158,47 +273,26 @@ def run_tasks(
 ) -> list[Any]:
     """``[fn(*task) for task in tasks]``, run on :func:`executor`, in the order of ``tasks``.
 
-    Results are collected as they finish (a progress bar counts them: ``progress=None``
-    shows it only on a terminal or in a notebook, ``True`` always, ``False`` never) and
-    returned in task order, so one worker or many give the same list. The first task
-    to fail cancels the tasks not yet started and raises :class:`TaskError` naming it.
-    Local workers are fed a few tasks at a time, so the bar moves as tasks finish even
-    in this process and a failure stops the run early; a cluster gets every task at once.
+    Results are collected as they finish (:func:`as_finished`; a progress bar counts
+    them: ``progress=None`` shows it only on a terminal or in a notebook, ``True``
+    always, ``False`` never) and returned in task order, so one worker or many give the
+    same list. The first task to fail cancels the tasks not yet started and raises
+    :class:`TaskError` naming it.
     """
     _check_workers(workers)
     if not tasks:
         return []
-    if scheduler is None:
-        # More processes than tasks only costs start-up time; one task needs no pool.
-        workers = min(workers or os.cpu_count() or 1, len(tasks))
     results: list[Any] = [None] * len(tasks)
-    in_flight = len(tasks) if scheduler else 2 * (workers or 1)
-    queue = iter(enumerate(tasks))
     with (
         progress_bar(len(tasks), progress, description=description, unit=unit) as bar,
-        executor(workers=workers, scheduler=scheduler) as pool,
+        as_finished(
+            fn, enumerate(tasks), count=len(tasks), workers=workers, scheduler=scheduler
+        ) as finished,
     ):
-        pending: dict[Future[Any], int] = {}
-
-        def submit_next() -> None:
-            item = next(queue, None)
-            if item is not None:
-                pending[pool.submit(fn, *item[1])] = item[0]
-
-        try:
-            for _ in range(in_flight):
-                submit_next()
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index = pending.pop(future)
-                    error = future.exception()
-                    if error is not None:
-                        raise TaskError(index, error) from error
-                    results[index] = future.result()
-                    bar.update(1)
-                    submit_next()
-        finally:
-            for future in pending:
-                future.cancel()
+        for index, future in finished:
+            error = future.exception()
+            if error is not None:
+                raise TaskError(index, error) from error
+            results[index] = future.result()
+            bar.update(1)
     return results

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.experiment import stats
+from sim.experiment.stats import REPLICATION_COLUMNS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["REPLICATION_COLUMNS", "SERIES_COLUMNS", "Results"]
 
-#: Columns of :meth:`Results.replications` (and of ``replications.csv``), in order.
-REPLICATION_COLUMNS = ("scenario", "replication", "metric", "subject", "value", "unit")
 #: Columns of the recorded time series, one row per observation, in order.
 SERIES_COLUMNS = ("scenario", "replication", "series", "subject", "time_h", "value")
 
@@ -248,8 +247,7 @@ class Results:
 
     def service_metric(self) -> str:
         """``on_time_rate`` when it was measured (a promise is set), else ``fill_rate``."""
-        measured = self._rows.loc[self._rows["metric"] == "on_time_rate", "value"]
-        return "on_time_rate" if measured.notna().any() else "fill_rate"
+        return stats.service_metric(self._rows)
 
     # ----------------------------------------------------------------- scenario facts
     @property

@@ -29,14 +29,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMPARISON_COLUMNS",
+    "REPLICATION_COLUMNS",
     "SUMMARY_COLUMNS",
     "Interval",
     "compare",
     "paired_difference",
+    "service_metric",
     "summarize",
     "t_interval",
 ]
 
+#: Columns of the replication rows statistics are computed from (``replications.csv``).
+REPLICATION_COLUMNS = ("scenario", "replication", "metric", "subject", "value", "unit")
 #: Columns of :func:`summarize`'s result (and of ``summary.csv``), in order.
 SUMMARY_COLUMNS = ("scenario", "metric", "subject", "mean", "ci_low", "ci_high", "sd", "n", "unit")
 #: Columns of :func:`compare`'s result, in order.
@@ -45,7 +49,6 @@ COMPARISON_COLUMNS = (
     "ci_low", "ci_high", "significant", "unit",
 )
 _STAT_COLUMNS = ("mean", "ci_low", "ci_high", "sd", "n")
-_REPLICATION_COLUMNS = ("scenario", "replication", "metric", "subject", "value", "unit")
 
 
 class Interval(NamedTuple):
@@ -113,6 +116,13 @@ def paired_difference(
             f"has {base.size}; each replication needs one of each"
         )
     return t_interval(variant - base, confidence)
+
+
+def service_metric(rows: pd.DataFrame) -> str:
+    """The service level that replication ``rows`` measured: ``on_time_rate`` when it was
+    measured (the scenario promises a time), else ``fill_rate``."""
+    measured = rows.loc[rows["metric"] == "on_time_rate", "value"]
+    return "on_time_rate" if measured.notna().any() else "fill_rate"
 
 
 def _check_columns(df: pd.DataFrame, needed: Iterable[str], function: str) -> None:
@@ -185,7 +195,7 @@ def compare(df: pd.DataFrame, base: str, confidence: float = 0.95) -> pd.DataFra
     import pandas as pd
 
     confidence = _check_confidence(confidence)
-    _check_columns(df, _REPLICATION_COLUMNS, "compare")
+    _check_columns(df, REPLICATION_COLUMNS, "compare")
     keys = ["scenario", "replication", "metric", "subject"]
     duplicated = df.duplicated(keys)
     if duplicated.any():

@@ -15,13 +15,15 @@ so a notebook shows it exactly once. Panel helpers take ``ax=None``.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.output.report import format_interval
+from sim.model.catalog import CURRENCY, METRICS
+from sim.output.format import format_interval, money, plural, thousands
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,29 +36,60 @@ __all__ = [
     "comparison_figure",
     "cost_breakdown_figure",
     "metric_bars",
+    "png_bytes",
     "save_figure",
     "timeseries_figure",
 ]
 
-#: The cost lines of ``cost_total``, in the order they are stacked.
-COST_LINES = (
-    ("cost_of_goods", "goods sold"),
-    ("cost_labor", "labour"),
-    ("cost_holding", "holding"),
-    ("cost_ordering", "ordering"),
-    ("cost_backorder", "backorders"),
-    ("cost_lost_sales", "lost sales"),
-    ("cost_waste", "waste"),
-)
+# How each cost line reads in the legend, in the order the lines are stacked (the
+# usually large ones first, so that small lines sit at the end of the bar).
+_COST_LABELS = {
+    "cost_of_goods": "goods sold",
+    "cost_labor": "labour",
+    "cost_holding": "holding",
+    "cost_ordering": "ordering",
+    "cost_backorder": "backorders",
+    "cost_lost_sales": "lost sales",
+    "cost_waste": "waste",
+}
+
+
+def _cost_lines() -> tuple[tuple[str, str], ...]:
+    """The catalog's cost lines (money metrics named ``cost_*`` that add up to
+    ``cost_total``) with their labels, in stacking order; a line the catalog gains later
+    is stacked last, labelled by its name."""
+    names = [
+        m.name
+        for m in METRICS
+        if m.unit == CURRENCY and m.name.startswith("cost_") and m.name != "cost_total"
+    ]
+    rank = {name: i for i, name in enumerate(_COST_LABELS)}
+    names.sort(key=lambda name: rank.get(name, len(rank)))
+    return tuple(
+        (name, _COST_LABELS.get(name) or name.removeprefix("cost_").replace("_", " "))
+        for name in names
+    )
+
+
+#: The cost lines of ``cost_total`` (``(metric, label)``), in the order they are stacked.
+COST_LINES = _cost_lines()
 _SERVICE_LABELS = {"on_time_rate": "On-time rate", "fill_rate": "Fill rate"}
 _BASE_COLOUR = "#555555"
 _MAX_PANELS = 12
 _DPI = 110
 
 
+def png_bytes(fig: Figure) -> bytes:
+    """``fig`` as PNG without a software tag, so equal figures give equal bytes."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
 def save_figure(fig: Figure, path: str | os.PathLike[str]) -> None:
-    """Save ``fig`` as PNG without a software tag, so equal figures give equal bytes."""
-    fig.savefig(path, dpi=_DPI, metadata={"Software": None})
+    """Save ``fig`` as a PNG file (see :func:`png_bytes`)."""
+    with open(path, "wb") as handle:
+        handle.write(png_bytes(fig))
 
 
 def _colours(results: Results) -> dict[str, Any]:
@@ -74,18 +107,12 @@ def _overall(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
     return rows.set_index("scenario")
 
 
-def _money(value: float) -> str:
-    if not math.isfinite(value):
-        return "n/a"
-    return f"{value:,.0f}" if abs(value) >= 100 or value == 0 else f"{value:,.2f}"
-
-
 def _thousands(ax: Axes) -> None:
     """Tick labels with thousands separators (``250,000``), at most six of them."""
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:,.0f}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: thousands(x)))
 
 
 def _scenario_labels(results: Results) -> list[str]:
@@ -159,9 +186,8 @@ def metric_bars(
 
 
 def _interval_words(results: Results) -> str:
-    n = results.replication_count
     return (
-        f"mean of {n} replication{'s' if n != 1 else ''}, "
+        f"mean of {plural(results.replication_count, 'replication')}, "
         f"error bars: {results.confidence:.0%} confidence interval"
     )
 
@@ -236,17 +262,17 @@ def cost_breakdown_figure(results: Results) -> Figure:
                    label="revenue")  # fmt: skip
     reach = float(np.nanmax(np.concatenate([left, rev, [1.0]])))
     for yi, cost, end, inc, r in zip(y, total, np.maximum(left, rev), income, revenue):
-        text = f"revenue {_money(r)}\ncost {_money(cost)}\nincome {_money(inc)}"
+        text = f"revenue {money(r)}\ncost {money(cost)}\nincome {money(inc)}"
         if not sells:
-            text = f"cost {_money(cost)}"
+            text = f"cost {money(cost)}"
         ax.text(end + 0.015 * reach, yi, text, va="center", ha="left", fontsize=8.5)
     ax.set_xlim(0, reach * 1.22)
     ax.set_yticks(y, _scenario_labels(results))
     ax.invert_yaxis()
     _thousands(ax)
     currency = results.currency or "money"
-    n = results.replication_count
-    ax.set_xlabel(f"{currency} over the measured window (mean of {n} replications)")
+    replications = plural(results.replication_count, "replication")
+    ax.set_xlabel(f"{currency} over the measured window (mean of {replications})")
     ax.set_title(f"{results.base}: where the money goes", fontsize=12)
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
@@ -285,7 +311,8 @@ def timeseries_figure(results: Results) -> Figure:
     fig, axes = plt.subplots(rows, columns, figsize=(12, 1.2 + 2.6 * rows), sharex=True,
                              squeeze=False, layout="constrained")  # fmt: skip
     flat = axes.ravel()
-    title = f"{results.base}: levels over time (mean of {results.replication_count} replications)"
+    replications = plural(results.replication_count, "replication")
+    title = f"{results.base}: levels over time (mean of {replications})"
     if len(panels) > len(shown):
         title += f"; first {len(shown)} of {len(panels)} panels"
     fig.suptitle(title, fontsize=12)

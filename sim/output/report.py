@@ -13,22 +13,21 @@ moved into place, so a run that fails half-way leaves no half-written files behi
 from __future__ import annotations
 
 import html
-import math
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim._files import umask
+from sim.output.format import format_interval, plural
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from sim.experiment.results import Results
 
-__all__ = ["FILES", "format_html", "format_interval", "format_table", "write_results"]
+__all__ = ["FILES", "format_html", "format_table", "write_results"]
 
 #: The files :func:`write_results` writes, in order.
 FILES = (
@@ -49,14 +48,6 @@ _LABELS = {
     "cost_total": "total cost",
     "operating_income": "operating income",
 }
-
-
-def folder_name(name: str, suffix: str = "") -> str:
-    """A scenario name as a folder name (letters, digits, ``.``, ``_``, ``-``), plus ``suffix``
-    unless the name already ends with it: ``"shop"`` → ``"shop-sweep"``, and
-    ``"shop-sweep"`` stays ``"shop-sweep"``."""
-    safe = re.sub(r"[^\w.-]+", "_", name).strip("._") or "scenario"
-    return safe if not suffix or safe.endswith(suffix) else safe + suffix
 
 
 def write_results(results: Results, out_dir: str | os.PathLike[str]) -> Path:
@@ -96,43 +87,7 @@ def write_results(results: Results, out_dir: str | os.PathLike[str]) -> Path:
     return target
 
 
-
 # --------------------------------------------------------------------------- the table
-def _decimals(value: float, half: float) -> int:
-    """Decimals that show two significant digits of the half-width (or three of the value)."""
-    if math.isfinite(half) and half > 0:
-        scale, significant = half, 2
-    elif math.isfinite(value) and value != 0:
-        scale, significant = abs(value), 3
-    else:
-        return 0
-    return min(max(significant - 1 - math.floor(math.log10(scale)), 0), 4)
-
-
-def _number(value: float, decimals: int, sign: bool = False) -> str:
-    if not math.isfinite(value):
-        return "n/a"
-    return f"{value:{'+' if sign else ''},.{decimals}f}"
-
-
-def format_interval(
-    mean: float, low: float, high: float, percent: bool = False, sign: bool = False
-) -> str:
-    """``"301 ± 19"``: a mean and the half-width of its interval, to two significant digits
-    of the half-width; fractions ×100 when ``percent``; ``"+2.4 ± 0.9"`` when ``sign``."""
-    scale = 100.0 if percent else 1.0
-    mean, half = mean * scale, (high - low) / 2 * scale
-    if math.isfinite(half) and half <= 1e-9 * abs(mean):
-        half = 0.0  # equal values, up to rounding: no spread at all
-    decimals = _decimals(mean, half)
-    text = _number(mean, decimals, sign)
-    if half == 0:
-        text += " ± 0"
-    elif math.isfinite(half):
-        text += f" ± {_number(half, decimals)}"
-    return text
-
-
 def _headings(headline: pd.DataFrame) -> list[tuple[str, str, str, bool]]:
     """``(metric, label, unit label, percent)`` for each headline column."""
     columns = []
@@ -178,9 +133,8 @@ def _rows(results: Results) -> tuple[list[str], list[list[str]], list[bool]]:
 
 
 def _title(results: Results) -> str:
-    n = results.replication_count
     return (
-        f"{results.base}: {n} replication{'s' if n != 1 else ''}, "
+        f"{results.base}: {plural(results.replication_count, 'replication')}, "
         f"{results.confidence:.0%} confidence intervals"
     )
 

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from sim._quantity import split_quantity
+from sim.output.format import money_short, plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,7 +54,6 @@ _COLOURS = {
 }
 _FRONTIER = "tab:orange"
 _RATE_SPAN = 0.10  # the narrowest range of a service-level colour scale (10 points)
-_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S.*?)?\s*$")
 
 
 def sweep_figures(results: SweepResults) -> dict[str, Figure]:
@@ -73,16 +74,13 @@ def sweep_figures(results: SweepResults) -> dict[str, Figure]:
 
 def write_figures(results: SweepResults, out: str | os.PathLike[str]) -> list[str]:
     """Save :func:`sweep_figures` as ``out/<name>.png`` (byte-reproducible); return the paths."""
-    import io
-
     from sim._files import atomic_write
+    from sim.output.plots import png_bytes
 
     paths = []
     for name, figure in sweep_figures(results).items():
         path = os.path.join(os.fspath(out), f"{name}.png")
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
-        atomic_write(path, buffer.getvalue())  # never a half-drawn file, even if killed
+        atomic_write(path, png_bytes(figure))  # never a half-drawn file, even if killed
         paths.append(path)
     return paths
 
@@ -104,7 +102,7 @@ def _format_axis(ax: Axes, metric: str, axis: str = "y") -> None:
     if metric in ("on_time_rate", "fill_rate"):
         target.set_major_formatter(PercentFormatter(1.0))
     elif metric == "cost_total":
-        target.set_major_formatter(FuncFormatter(lambda v, _pos: _money(v)))
+        target.set_major_formatter(FuncFormatter(lambda v, _pos: money_short(v)))
 
 
 def _bounds(metric: str, values: Any) -> Any:
@@ -126,21 +124,12 @@ def _limits(values: Any, margin: float = 0.08, right: float = 0.08) -> tuple[flo
     return low - span * margin, high + span * right
 
 
-def _money(value: float) -> str:
-    if not math.isfinite(value):
-        return ""
-    for size, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"{value / size:.3g}{suffix}"
-    return f"{value:.3g}"
-
-
 def _cell_text(metric: str, value: float) -> str:
     if not math.isfinite(value):
         return "failed"
     if metric in ("on_time_rate", "fill_rate"):
         return f"{value:.1%}"
-    return _money(value) if metric == "cost_total" else f"{value:.3g}"
+    return money_short(value) if metric == "cost_total" else f"{value:.3g}"
 
 
 def _short_names(keys: Sequence[str]) -> dict[str, str]:
@@ -167,11 +156,11 @@ def _numeric(values: Sequence[Any]) -> tuple[list[float], str] | None:
             numbers.append(float(value))
             units.add("")
             continue
-        match = _QUANTITY.match(value) if isinstance(value, str) else None
-        if match is None:
+        quantity = split_quantity(value) if isinstance(value, str) else None
+        if quantity is None:
             return None
-        numbers.append(float(match.group(1)))
-        units.add(match.group(2) or "")
+        numbers.append(float(quantity[0]))
+        units.add(quantity[1])
     return (numbers, units.pop()) if len(units) == 1 else None
 
 
@@ -206,9 +195,9 @@ def _point_label(results: SweepResults, row: pd.Series, names: dict[str, str]) -
 
 
 def _subtitle(results: SweepResults) -> str:
-    reps = results.plan.replications
-    level = f"{results.confidence:.0%}"
-    return f"{len(results.plan.points)} points, {reps} replications each; bands: {level} CI"
+    points = plural(len(results.plan.points), "point")
+    replications = plural(results.plan.replications, "replication")
+    return f"{points}, {replications} each; bands: {results.confidence:.0%} CI"
 
 
 # --------------------------------------------------------------------------- one key
@@ -249,7 +238,7 @@ def heatmap_figure(results: SweepResults) -> Figure:
     from matplotlib.patches import Rectangle
 
     row_key, col_key = results.keys
-    points = results.points
+    points = results.points()
     rows = list(dict.fromkeys(points[row_key]))
     cols = list(dict.fromkeys(points[col_key]))
     table = results.headline().set_index("point")
@@ -415,8 +404,8 @@ def _frontier_listing(
             (
                 f"#{point}",
                 _point_label(results, row, names),
-                _money(row["cost_total"]),
-                _money(cost_half),
+                money_short(row["cost_total"]),
+                money_short(cost_half),
                 f"{row[service]:.2%}",
                 f"{level_half:.2%}" if math.isfinite(level_half) else "",
             )

@@ -1,8 +1,8 @@
 """Sweeps: hundreds or thousands of scenario points, resumable, on local cores or Dask.
 
 :func:`sweep` plans the points of a grid or a Latin hypercube sample
-(:mod:`~sim.experiment.sweep.points`), runs the missing ones into a resumable store
-(:mod:`~sim.experiment.sweep.store`) and returns :class:`SweepResults`.
+(:func:`plan_sweep`, :mod:`~sim.experiment.sweep.points`), runs the missing ones into a
+resumable store (:mod:`~sim.experiment.sweep.store`) and returns :class:`SweepResults`.
 """
 
 from __future__ import annotations

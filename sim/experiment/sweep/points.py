@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim._quantity import split_quantity
+
 if TYPE_CHECKING:
     from sim.scenario.models import Sample, Scenario
 
 __all__ = ["PointOutcome", "grid_points", "one_line", "run_point", "sample_points"]
 
-# A number followed by a unit: "300/day", "2.5h", "95%", "1e3/week".
-_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S.*?)?\s*$")
 # Significant digits kept in sampled decimal values: enough to be exact for a planner,
 # few enough that "437.218/day" can be read and typed again.
 _DIGITS = 6
@@ -86,12 +86,12 @@ def _interpolator(key: str, low: Any, high: Any) -> tuple[float, float, Any]:
         _check_order(key, low, high)
         return float(low), float(high), _round
     if isinstance(low, str) and isinstance(high, str):
-        a, b = _QUANTITY.match(low), _QUANTITY.match(high)
-        if a and b and (a.group(2) or "") == (b.group(2) or ""):
-            unit = a.group(2) or ""
-            lo, hi = float(a.group(1)), float(b.group(1))
+        a, b = split_quantity(low), split_quantity(high)
+        if a and b and a[1] == b[1]:
+            unit = a[1]
+            lo, hi = float(a[0]), float(b[0])
             _check_order(key, lo, hi)
-            if _is_whole_text(a.group(1)) and _is_whole_text(b.group(1)):
+            if _is_whole_text(a[0]) and _is_whole_text(b[0]):
                 top = int(hi)
                 return lo, hi + 1.0, lambda x: f"{min(math.floor(x), top)}{unit}"
             return lo, hi, lambda x: f"{_format(_round(x))}{unit}"

@@ -25,15 +25,22 @@ from __future__ import annotations
 
 import math
 import os
-import queue
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError
-from sim.experiment.sweep.points import grid_points, one_line, run_point, sample_points
+from sim.experiment import stats
+from sim.experiment.stats import REPLICATION_COLUMNS, SUMMARY_COLUMNS
+from sim.experiment.sweep.points import (
+    PointOutcome,
+    grid_points,
+    one_line,
+    run_point,
+    sample_points,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,8 +50,11 @@ if TYPE_CHECKING:
 
 __all__ = ["SWEEP_COLUMNS", "SweepPlan", "SweepResults", "pareto_mask", "plan_sweep", "sweep"]
 
-#: Columns of ``sweep.csv`` after ``point`` and the swept keys, in order.
-SWEEP_COLUMNS = ("metric", "subject", "mean", "ci_low", "ci_high", "sd", "n", "unit")
+#: Columns of ``sweep.csv`` after ``point`` and the swept keys, in order: those of
+#: ``summary.csv`` after ``scenario``.
+SWEEP_COLUMNS = SUMMARY_COLUMNS[1:]
+#: Columns of :meth:`SweepResults.replications`: the point in place of the scenario.
+_ROW_COLUMNS = ("point", *REPLICATION_COLUMNS[1:])
 
 
 # --------------------------------------------------------------------------- the plan
@@ -98,8 +108,8 @@ def plan_sweep(
     if grid is None and sample is None:
         if section is None:
             raise ScenarioError.one(
-                "has no sweep section: add one (sweep: {grid: {dotted.key: [values, ...]}}) "
-                "or pass a grid",
+                "has no sweep section to run; add one, like "
+                "sweep: {grid: {staff.pickers.headcount: [4, 5, 6]}}, or give sim.sweep() a grid",
                 file=_file_of(scenario),
             )
         grid, sample = section.grid, section.sample
@@ -146,7 +156,7 @@ def _file_of(scenario: Scenario) -> str | None:
 
 # --------------------------------------------------------------------------- running
 def sweep(
-    scenario: Scenario | str | os.PathLike[str],
+    scenario: Scenario | SweepPlan | str | os.PathLike[str],
     grid: Mapping[str, Sequence[Any]] | None = None,
     *,
     sample: Sample | Mapping[str, Any] | None = None,
@@ -159,7 +169,8 @@ def sweep(
 ) -> SweepResults:
     """Run every point of a sweep; return its results (and write them to ``out``).
 
-    ``scenario`` is a :class:`~sim.scenario.models.Scenario` or the path of a scenario file.
+    ``scenario`` is a :class:`~sim.scenario.models.Scenario`, the path of a scenario file,
+    or a :class:`SweepPlan` made by :func:`plan_sweep` (then run as it is).
     ``grid`` (``{dotted key: [values]}``) or ``sample`` replace the file's ``sweep``
     section; ``replications`` its replication count. ``workers`` local processes run
     the points (default: every core; 1 runs them in this process), or ``scheduler``
@@ -170,9 +181,17 @@ def sweep(
     that failed). At the end ``out`` gets ``sweep.csv``, ``failures.csv`` (when a point
     failed) and, with ``plots``, the ``sweep_*.png`` figures. ``progress``: a bar over
     points (None: only on a terminal). Raises :class:`~sim.errors.SweepMismatchError`
-    when ``out`` holds results of a different sweep.
+    when ``out`` holds results of a different sweep, or of another version of the model.
     """
-    plan = plan_sweep(scenario, grid, sample=sample, replications=replications)
+    if not isinstance(scenario, SweepPlan):
+        plan = plan_sweep(scenario, grid, sample=sample, replications=replications)
+    elif grid is None and sample is None and replications is None:
+        plan = scenario
+    else:
+        raise ValueError(
+            "sweep: a SweepPlan has its points and replications already; "
+            "give grid, sample and replications to plan_sweep()"
+        )
     records: dict[int, dict[str, Any]] = {}
     if out is None:
         ran = _run_points(plan, records, None, workers, scheduler, progress)
@@ -198,14 +217,16 @@ def _run_points(
     scheduler: str | None,
     progress: bool | None,
 ) -> list[int]:
-    """Run the points missing from ``records`` (adding them); return their ids, in order."""
-    from sim.experiment.executors import executor, progress_bar
+    """Run the points missing from ``records`` (adding them); return their ids, in order.
+
+    Each point is recorded (and stored) the moment it finishes, so Ctrl-C or a crash
+    loses only the points still running.
+    """
+    from sim.experiment.executors import as_finished, progress_bar
 
     todo = [point for point in range(len(plan.points)) if point not in records]
     if not todo:
         return []
-    if scheduler is None:
-        workers = min(workers or os.cpu_count() or 1, len(todo))
     failed = 0
 
     def finish(point: int, outcome: Mapping[str, Any]) -> None:
@@ -226,9 +247,17 @@ def _run_points(
         if failed:
             bar.set_postfix(failed=failed, refresh=False)
 
-    finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
-    in_flight: dict[Future[Any], int] = {}
-    upcoming = iter(todo)
+    def tasks() -> Iterator[tuple[int, tuple[Scenario, int]]]:
+        """The task of each valid point, built when a worker is free for it; an invalid
+        point is recorded as failed instead of being sent anywhere."""
+        for point in todo:
+            try:
+                scenario = _lean(plan.point_scenario(point))
+            except (ScenarioError, ValueError) as exc:
+                finish(point, {"rows": [], "error": one_line(exc), "seconds": 0.0})
+                continue
+            yield point, (scenario, plan.replications)
+
     with (
         progress_bar(
             len(plan.points),
@@ -238,78 +267,21 @@ def _run_points(
             initial=len(plan.points) - len(todo),
             smoothing=0.1,
         ) as bar,
-        executor(workers=workers, scheduler=scheduler) as pool,
+        as_finished(
+            run_point, tasks(), count=len(todo), workers=workers, scheduler=scheduler
+        ) as finished,
     ):
-        window = _window(pool, workers, scheduler)
-
-        def submit_next() -> bool:
-            """Submit the next valid point (recording invalid ones); False when none is left."""
-            for point in upcoming:
-                try:
-                    scenario = _lean(plan.point_scenario(point))
-                except (ScenarioError, ValueError) as exc:
-                    finish(point, {"rows": [], "error": one_line(exc), "seconds": 0.0})
-                    continue
-                try:
-                    future = pool.submit(run_point, scenario, plan.replications)
-                except Exception as exc:  # noqa: BLE001 - e.g. a broken pool: retried next run
-                    finish(point, {"rows": [], "error": f"the worker failed: {one_line(exc)}"})
-                    continue
-                in_flight[future] = point
-                future.add_done_callback(finished.put)
-                return True
-            return False
-
-        try:
-            while len(in_flight) < window and submit_next():
-                _drain(finished, in_flight, finish, block=False)
-            while in_flight:
-                _drain(finished, in_flight, finish, block=True)
-                while len(in_flight) < window and submit_next():
-                    pass
-        finally:
-            for future in in_flight:
-                future.cancel()
+        for point, future in finished:
+            finish(point, _outcome(future))
     return todo
 
 
-def _window(pool: Any, workers: int | None, scheduler: str | None) -> int:
-    """How many points to keep submitted at once: enough to keep every worker busy.
-
-    Submitting all of a 10 000-point sweep at once would hold 10 000 scenarios in memory
-    and validate them all before the first one runs.
-    """
-    if scheduler is None:
-        return 1 if workers == 1 else 2 * (workers or 1)
+def _outcome(future: Future[PointOutcome]) -> PointOutcome:
+    """What a point's task returned; a task that did not return is the worker's failure."""
     try:
-        threads = sum(pool._client.nthreads().values())  # a Dask ClientExecutor
-    except Exception:  # noqa: BLE001 - any other executor: a generous default
-        threads = 0
-    return max(256, 4 * threads)
-
-
-def _drain(
-    finished: queue.SimpleQueue[Future[Any]],
-    in_flight: dict[Future[Any], int],
-    finish: Any,
-    *,
-    block: bool,
-) -> None:
-    """Record the points whose futures are done (waiting for one when ``block``)."""
-    while in_flight:
-        try:
-            future = finished.get(block=block)
-        except queue.Empty:
-            return
-        block = False
-        point = in_flight.pop(future, None)
-        if point is None:
-            continue
-        try:
-            outcome = future.result()
-        except Exception as exc:  # noqa: BLE001 - a lost worker, a broken pool: retried next run
-            outcome = {"rows": [], "error": f"the worker failed: {one_line(exc)}", "seconds": None}
-        finish(point, outcome)
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - a lost worker, a broken pool: retried next run
+        return {"rows": [], "error": f"the worker failed: {one_line(exc)}", "seconds": None}
 
 
 def _lean(scenario: Scenario) -> Scenario:
@@ -324,8 +296,8 @@ def _lean(scenario: Scenario) -> Scenario:
 class SweepResults:
     """Every point of a sweep: its values, whether it ran, and what it measured.
 
-    * :attr:`points`: one row per point: ``point``, the swept keys, ``status``
-      (``ok``/``failed``) and ``error``;
+    * :meth:`points`: one row per point: ``point``, the swept keys, ``status``
+      (``ok``/``failed``/``not run``) and ``error``;
     * :meth:`replications`: the metric rows of every successful point and replication;
     * :meth:`summary`: the ``sweep.csv`` table (mean and interval per point × metric ×
       subject);
@@ -353,7 +325,6 @@ class SweepResults:
         self._summary: pd.DataFrame | None = None
 
     # ----------------------------------------------------------------- tables
-    @property
     def points(self) -> pd.DataFrame:
         """One row per point: ``point``, the swept keys (as written), ``status``, ``error``."""
         import pandas as pd
@@ -397,8 +368,7 @@ class SweepResults:
             if record.get("status") == "ok"
             for row in record["rows"]
         ]
-        columns = ["point", "replication", "metric", "subject", "value", "unit"]
-        table = pd.DataFrame(rows, columns=columns)
+        table = pd.DataFrame(rows, columns=list(_ROW_COLUMNS))
         return table.astype({"point": "int64", "replication": "int64", "value": "float64"})
 
     def summary(self) -> pd.DataFrame:
@@ -410,20 +380,19 @@ class SweepResults:
         if self._summary is None:
             import pandas as pd
 
-            from sim.experiment.stats import summarize
-
             rows = self._replications
             if rows.empty:
                 table = pd.DataFrame(columns=["point", *SWEEP_COLUMNS])
                 table = table.astype({"point": "int64"})
             else:
-                table = summarize(rows, self.confidence, by=("point", "metric", "subject", "unit"))
+                by = ("point", "metric", "subject", "unit")
+                table = stats.summarize(rows, self.confidence, by=by)
             self._summary = self._with_keys(table)[["point", *self.keys, *SWEEP_COLUMNS]]
         return self._summary.copy()
 
     def failures(self) -> pd.DataFrame:
         """The points that failed: ``point``, the keys, ``error`` (the ``failures.csv`` table)."""
-        points = self.points
+        points = self.points()
         failed = points[points["status"] == "failed"]
         return failed[["point", *self.keys, "error"]].reset_index(drop=True)
 
@@ -444,9 +413,7 @@ class SweepResults:
     # ----------------------------------------------------------------- cost and service
     def service_metric(self) -> str:
         """``on_time_rate`` when it was measured (a promise is set), else ``fill_rate``."""
-        rows = self._replications
-        on_time = rows.loc[rows["metric"] == "on_time_rate", "value"]
-        return "on_time_rate" if on_time.notna().any() else "fill_rate"
+        return stats.service_metric(self._replications)
 
     def headline(self) -> pd.DataFrame:
         """One row per successful point: keys, then mean, ci_low, ci_high of the headline metrics.

@@ -10,8 +10,10 @@ folder, runs only the points it lacks (and those that failed), and computes its 
 from all of them, exactly as an uninterrupted run would (JSON keeps every float exactly).
 
 The store also remembers *which* sweep it belongs to (``sweep.json``: a hash of the base
-scenario, the points and the replications). Results of two different sweeps are never
-mixed: a sweep whose identity differs is refused with :class:`SweepMismatchError`.
+scenario, the points and the replications) and what computed it (the version of ``sim``
+and a hash of the source of its model and scenario format, as installed). Results of two
+different sweeps, or of two versions of the model, are never mixed: a sweep whose
+identity differs is refused with :class:`SweepMismatchError`.
 
 Only the standard library is used.
 """
@@ -19,22 +21,28 @@ Only the standard library is used.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+import sim
 from sim._files import atomic_write
 from sim.errors import SweepLockedError, SweepMismatchError
 
-__all__ = ["STORE_FOLDER", "SweepStore", "sweep_identity"]
+__all__ = ["STORE_FOLDER", "SweepStore", "model_source_sha256", "sweep_identity"]
 
 #: The store's folder inside a sweep's output folder.
 STORE_FOLDER = "points"
 _IDENTITY_FILE = "sweep.json"
 _LOCK_FILE = ".lock"
 _FORMAT = 1
+# The subpackages of sim whose code decides what a point measures: the engine, and the
+# scenario format that turns a file into the engine's settings (defaults, units).
+_MODEL_PACKAGES = ("model", "scenario")
 
 
 def _canonical(data: Any) -> str:
@@ -48,7 +56,9 @@ def sweep_identity(
     points: Sequence[Mapping[str, Any]],
     replications: int,
 ) -> dict[str, Any]:
-    """What makes two sweeps the same: the base scenario, every point's values, the replications.
+    """What makes two sweeps the same: the base scenario, every point's values, the
+    replications, and the model that simulates them (``sim.__version__`` and
+    :func:`model_source_sha256`).
 
     ``base`` is the scenario data the points change (after ``extends`` and ``--set``,
     without ``variants`` and ``sweep``). ``run.replications`` is left out of its hash:
@@ -66,7 +76,27 @@ def sweep_identity(
         "points": len(points),
         "points_sha256": hashlib.sha256(_canonical(values).encode()).hexdigest(),
         "replications": int(replications),
+        "sim_version": sim.__version__,
+        "model_sha256": model_source_sha256(),
     }
+
+
+@functools.cache
+def model_source_sha256(root: str | os.PathLike[str] | None = None) -> str:
+    """SHA-256 of the model's source: every ``.py`` file of ``sim/model`` and ``sim/scenario``.
+
+    ``root`` is the folder of the ``sim`` package (default: the one installed). Each file
+    counts with its path, so a renamed or added file changes the hash as an edit does.
+    """
+    folder = Path(root) if root is not None else Path(sim.__file__).resolve().parent
+    digest = hashlib.sha256()
+    for package in _MODEL_PACKAGES:
+        for path in sorted((folder / package).rglob("*.py")):
+            data = path.read_bytes()
+            name = path.relative_to(folder).as_posix()
+            digest.update(f"{name}\0{len(data)}\0".encode())
+            digest.update(data)
+    return digest.hexdigest()
 
 
 class SweepStore:
@@ -144,13 +174,23 @@ class SweepStore:
             raise SweepMismatchError(
                 f"{path}: unreadable ({exc}); choose a new --out folder"
             ) from None
-        if recorded != self.identity:
+        if not isinstance(recorded, dict):
+            raise SweepMismatchError(f"{path}: not a sweep's identity; choose a new --out folder")
+        changed = _changed(recorded, self.identity)
+        if not changed:
+            return
+        again = "choose a new --out folder (or delete this one to start again)"
+        if changed <= set(_MODEL_KEYS):  # the same sweep, run by another version of the model
             raise SweepMismatchError(
-                f"{self.out} holds results of a different sweep "
-                f"({_difference(recorded, self.identity)}); "
-                "results of two sweeps are never mixed: choose a new --out folder "
-                "(or delete this one to start again)"
+                f"{self.out} holds points simulated by another version of the model "
+                f"({_model_difference(recorded, self.identity)}); points of two versions "
+                f"are never mixed in one sweep: {again}"
             )
+        raise SweepMismatchError(
+            f"{self.out} holds results of a different sweep "
+            f"({_difference(recorded, self.identity)}); "
+            f"results of two sweeps are never mixed: {again}"
+        )
 
     # ----------------------------------------------------------------- points
     def _path(self, point: int) -> str:
@@ -185,6 +225,24 @@ def _point_id(name: str) -> int | None:
     return None
 
 
+_MODEL_KEYS = ("sim_version", "model_sha256")
+
+
+def _changed(recorded: Mapping[str, Any], wanted: Mapping[str, Any]) -> set[str]:
+    """The keys of two identities whose values differ."""
+    return {key for key in [*recorded, *wanted] if recorded.get(key) != wanted.get(key)}
+
+
+def _model_difference(recorded: Mapping[str, Any], wanted: Mapping[str, Any]) -> str:
+    """How the model changed: ``"sim 0.1.0 there, 0.2.0 now"``, or that its source did."""
+    there, now = recorded.get("sim_version"), wanted.get("sim_version")
+    if there is None:
+        return f"no version of sim recorded there, {now} now"
+    if there != now:
+        return f"sim {there} there, {now} now"
+    return f"sim {now} both times, but the source of sim/model or sim/scenario changed since"
+
+
 def _difference(recorded: Mapping[str, Any], wanted: Mapping[str, Any]) -> str:
     """What differs between two identities, in a planner's words."""
     what = {
@@ -194,11 +252,13 @@ def _difference(recorded: Mapping[str, Any], wanted: Mapping[str, Any]) -> str:
         "points": "the number of points",
         "points_sha256": "the points' values",
         "replications": "the replications",
+        "sim_version": "the version of sim",
+        "model_sha256": "the model's source",
     }
     differing = []
     for key, label in what.items():
         if recorded.get(key) != wanted.get(key):
-            if key == "replications":
+            if key in ("replications", "sim_version"):
                 label += f" ({recorded.get(key)} there, {wanted.get(key)} now)"
             differing.append(label)
     return "it differs in " + ", ".join(differing or ["its identity"])

@@ -1,0 +1,12 @@
+"""Exit statuses of the command line, the same for every verb, so a script can rely on them.
+
+0: success. 2: bad input, which the user can fix (a scenario, a flag, a file, an
+``--out`` folder holding another sweep). 1: anything else, including a sweep with failed
+points (running it again retries them).
+"""
+
+from __future__ import annotations
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILURE", "EXIT_OK"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
