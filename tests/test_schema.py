@@ -9,8 +9,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from sim.scenario import fields, units
 from sim.errors import ScenarioError
+from sim.scenario import fields, units
 from sim.scenario.loader import loads, validate
 from sim.scenario.schema import DIALECT, INTERNAL_MODELS, scenario_models, scenario_schema
 from sim.scenario.yamlio import Document, parse_document

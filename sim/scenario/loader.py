@@ -32,17 +32,18 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError
 from sim.scenario.models import RUN_PLAN_KEYS
-from sim.scenario.paths import PathError, deep_merge, set_path, split_path
-from sim.scenario.units import describe
-from sim.scenario.yamlio import (
+from sim.scenario.paths import (
     Document,
     KeyPath,
+    PathError,
+    deep_merge,
     dotted,
     iter_paths,
-    parse_document,
-    parse_value,
-    read_document,
+    set_path,
+    split_path,
 )
+from sim.scenario.units import describe
+from sim.scenario.yamlio import parse_document, parse_value, read_document
 
 if TYPE_CHECKING:
     from sim.scenario.models import Scenario
