@@ -10,12 +10,10 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from sim.errors import Problem, ScenarioError
-from sim.scenario.loader import (
+from sim.scenario.loader import load, load_raw, loads
+from sim.scenario.validation import (
     apply_changes,
     field_names_at,
-    load,
-    load_raw,
-    loads,
     problems_from_validation_error,
 )
 from sim.scenario.yamlio import parse_document

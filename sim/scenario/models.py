@@ -35,6 +35,7 @@ from sim.scenario.fields import (
     StrictModel,
     Weekday,
 )
+from sim.scenario.validation import apply_changes, without_run_plan
 
 __all__ = [
     "Arrivals",
@@ -53,8 +54,6 @@ __all__ = [
 ]
 
 ALLOCATE = "allocate"
-#: Top-level keys that plan runs of a scenario rather than describe the business.
-RUN_PLAN_KEYS = ("variants", "sweep")
 
 
 # --------------------------------------------------------------------------- run
@@ -468,15 +467,12 @@ class Scenario(StrictModel):
 
         >>> busier = scenario.with_changes({"demand.arrivals.rate": "600/day"})
         """
-        from sim.scenario.loader import apply_changes  # the loader owns paths and error messages
-
         return apply_changes(self, changes)
 
     def base(self) -> Scenario:
         """This scenario alone: without its ``variants`` and ``sweep`` (what every
         variant and sweep point starts from)."""
-        data = {key: value for key, value in self._raw.items() if key not in RUN_PLAN_KEYS}
-        return self.from_data(data, self._source)
+        return self.from_data(without_run_plan(self._raw), self._source)
 
     def variant(self, name: str) -> Scenario:
         """The complete scenario of one variant (the base with that variant's changes)."""
