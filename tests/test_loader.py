@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -11,11 +14,8 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 
 from sim.errors import Problem, ScenarioError
 from sim.scenario.loader import load, load_raw, loads
-from sim.scenario.validation import (
-    apply_changes,
-    field_names_at,
-    problems_from_validation_error,
-)
+from sim.scenario.models import Scenario
+from sim.scenario.validation import field_names_at, problems_from_validation_error
 from sim.scenario.yamlio import parse_document
 
 SHOP = """\
@@ -362,19 +362,86 @@ def test_override_and_file_problems_together() -> None:
 
 
 # --------------------------------------------------------------------------- changes
-def test_apply_changes_builds_a_new_scenario() -> None:
-    """apply_changes re-validates the raw data with dotted changes."""
+def test_with_changes_builds_a_new_scenario() -> None:
+    """with_changes re-validates the raw data with dotted changes; the original stays."""
     scenario = loads(SHOP)
-    busier = apply_changes(scenario, {"demand.arrivals.rate": "800/day"})
+    busier = scenario.with_changes({"demand.arrivals.rate": "800/day"})
     assert busier.demand[0].arrivals.rate == pytest.approx(800 / 24)
     assert scenario.demand[0].arrivals.rate == pytest.approx(400 / 24)
 
 
-def test_apply_changes_reports_bad_values_by_key() -> None:
-    """An invalid changed value is a ScenarioError naming its dotted key."""
+def test_with_changes_reports_bad_values_by_key() -> None:
+    """An invalid changed value is a ScenarioError naming its dotted key, with no line."""
     with pytest.raises(ScenarioError) as info:
-        apply_changes(loads(SHOP), {"demand.arrivals.rate": 800})
+        loads(SHOP).with_changes({"demand.arrivals.rate": 800})
     assert str(info.value).startswith("demand.arrivals.rate: expected a rate with its time unit")
+
+
+def test_with_changes_reports_other_problems_at_their_line() -> None:
+    """A rule a change breaks elsewhere is reported at the line of the file that holds it."""
+    with pytest.raises(ScenarioError) as info:
+        loads(SHOP, "shop.yaml").with_changes({"products.widget.policy.s": 500})
+    assert str(info.value) == (
+        "shop.yaml:13: products.widget.policy: s must be below S (got s=500, S=400)"
+    )
+
+
+def test_with_changes_reports_every_bad_path() -> None:
+    """Every change whose path does not exist is reported, each under its dotted key."""
+    with pytest.raises(ScenarioError) as info:
+        loads(SHOP).with_changes({"staff.pikers.headcount": 4, "run.horizn.x": 1})
+    assert str(info.value) == (
+        'staff.pikers.headcount: no key "pikers" under "staff" (did you mean "pickers"?)\n'
+        'run.horizn.x: no key "horizn" under "run" (did you mean "horizon"?)'
+    )
+
+
+def test_a_scenario_validated_from_plain_data_can_be_changed() -> None:
+    """Scenario.model_validate remembers the data, so with_changes works without a file."""
+    data = loads(SHOP).raw
+    scenario = Scenario.model_validate(data)
+    data["name"] = "changed after validation"
+    renamed = scenario.with_changes({"name": "other"})
+    assert (scenario.name, renamed.name, renamed.source.file) == ("shop", "other", "<changes>")
+
+
+def test_raw_is_a_copy() -> None:
+    """Changing the dict that raw returns changes neither the scenario nor its variants."""
+    scenario = loads(SHOP)
+    scenario.raw["variants"]["busy"]["demand.arrivals.rate"] = "1/day"
+    assert scenario.variant("busy").demand[0].arrivals.rate == pytest.approx(25.0)
+
+
+def test_where_a_scenario_came_from_does_not_make_it_different() -> None:
+    """Two scenarios with the same values are equal, whatever file they were read from."""
+    assert (
+        loads(SHOP, "a.yaml") == loads(SHOP, "b.yaml") == Scenario.model_validate(loads(SHOP).raw)
+    )
+
+
+def test_a_pickled_scenario_keeps_its_values_but_not_its_provenance() -> None:
+    """Pickling carries the values only: equal, without source, and changes are refused."""
+    scenario = loads(SHOP, "shop.yaml")
+    again = pickle.loads(pickle.dumps(scenario))
+    assert again == scenario and again.source is None and again.raw == {}
+    with pytest.raises(ValueError) as info:
+        again.with_changes({"name": "x"})
+    assert str(info.value) == (
+        "this scenario does not know the data it was made from (a scenario sent to another "
+        "process travels without it): change it in the process that loaded it, or load the "
+        "file again with sim.load()"
+    )
+
+
+def test_a_process_that_unpickles_a_scenario_never_imports_yaml() -> None:
+    """A worker gets a scenario without the YAML machinery: PyYAML is never imported."""
+    task = pickle.dumps(loads(SHOP))
+    code = (
+        "import pickle, sys; s = pickle.loads(sys.stdin.buffer.read()); "
+        "print(s.name, 'yaml' in sys.modules, 'sim.scenario.loader' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], input=task, capture_output=True, check=True)
+    assert out.stdout.decode().split() == ["shop", "False", "False"]
 
 
 def test_variant_scenario_from_loaded_file() -> None:

@@ -10,14 +10,17 @@ It knows nothing of SimPy; the model (:mod:`sim.model.build`) reads it to build 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BeforeValidator,
     Discriminator,
     Field,
+    ModelWrapValidatorHandler,
     PrivateAttr,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -35,7 +38,8 @@ from sim.scenario.fields import (
     StrictModel,
     Weekday,
 )
-from sim.scenario.validation import apply_changes, without_run_plan
+from sim.scenario.paths import Document
+from sim.scenario.validation import Provenance, apply_changes
 
 __all__ = [
     "Arrivals",
@@ -390,10 +394,19 @@ class Scenario(StrictModel):
     variants: dict[str, dict[str, Any]] = Field(default_factory=dict)
     sweep: Sweep | None = None
 
-    # The merged raw data (after ``extends``) and where it came from, kept so that
-    # variants and changes are applied to what the planner wrote, then re-validated.
-    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
-    _source: Any = PrivateAttr(default=None)
+    # What the scenario was validated from, beside its values: set by _remember only.
+    _provenance: Provenance | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Scenario], info: ValidationInfo
+    ) -> Scenario:
+        """Keep the data a scenario is validated from, and its document when loaded."""
+        scenario = handler(data)
+        if isinstance(data, dict):  # not a Scenario given again, which keeps its own
+            scenario._provenance = Provenance.of(data, info.context)
+        return scenario
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
@@ -446,33 +459,30 @@ class Scenario(StrictModel):
 
     @property
     def raw(self) -> dict[str, Any]:
-        """A copy of the data this scenario was validated from (after ``extends``)."""
-        return copy.deepcopy(self._raw)
+        """A copy of the data this scenario was validated from (after ``extends``), or ``{}``
+        when it is not known (a scenario unpickled in another process)."""
+        made_from = self._provenance
+        return copy.deepcopy(dict(made_from.data)) if made_from is not None else {}
 
     @property
-    def source(self) -> Any:
-        """Where the scenario came from (a :class:`sim.scenario.yamlio.Document`), or None."""
-        return self._source
+    def source(self) -> Document | None:
+        """The document the scenario was read from, with the line of every key, or None."""
+        return self._provenance.document if self._provenance is not None else None
 
-    @classmethod
-    def from_data(cls, data: dict[str, Any], source: Any = None) -> Scenario:
-        """Validate plain data (as read from YAML) into a Scenario that remembers it."""
-        scenario = cls.model_validate(data)
-        scenario._raw = copy.deepcopy(data)
-        scenario._source = source
-        return scenario
-
-    def with_changes(self, changes: dict[str, Any]) -> Scenario:
+    def with_changes(self, changes: Mapping[str, Any]) -> Scenario:
         """A new scenario: this one with ``{"dotted.path": value}`` changes, validated again.
+
+        Values are written as in a file (``"600/day"``); a problem is a
+        :class:`~sim.errors.ScenarioError`, at its line in the file where it has one.
 
         >>> busier = scenario.with_changes({"demand.arrivals.rate": "600/day"})
         """
-        return apply_changes(self, changes)
+        return apply_changes(type(self), self._made_from(), changes)
 
     def base(self) -> Scenario:
         """This scenario alone: without its ``variants`` and ``sweep`` (what every
         variant and sweep point starts from)."""
-        return self.from_data(without_run_plan(self._raw), self._source)
+        return apply_changes(type(self), self._made_from().without_run_plan(), {})
 
     def variant(self, name: str) -> Scenario:
         """The complete scenario of one variant (the base with that variant's changes)."""
@@ -486,6 +496,35 @@ class Scenario(StrictModel):
         return [base] + [
             base.with_changes({**changes, "name": name}) for name, changes in self.variants.items()
         ]
+
+    def _made_from(self) -> Provenance:
+        if self._provenance is None:
+            raise ValueError(
+                "this scenario does not know the data it was made from (a scenario sent to "
+                "another process travels without it): change it in the process that loaded "
+                "it, or load the file again with sim.load()"
+            )
+        return self._provenance
+
+    # ----------------------------------------------------------------- value semantics
+    def __eq__(self, other: object) -> bool:
+        """Scenarios are equal when all their values are; where they came from does not count."""
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return type(self) is type(other) and all(
+            getattr(self, name) == getattr(other, name) for name in type(self).model_fields
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # its dicts and lists cannot be hashed
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickle the values only: the provenance stays in the process that loaded it."""
+        state = super().__getstate__()
+        state["__pydantic_private__"] = {
+            **(state["__pydantic_private__"] or {}),
+            "_provenance": None,
+        }
+        return state
 
 
 class CrossReferenceError(ValueError):

@@ -24,6 +24,7 @@ import difflib
 import types
 import typing
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -34,6 +35,7 @@ from sim.scenario.units import describe
 
 __all__ = [
     "RUN_PLAN_KEYS",
+    "Provenance",
     "apply_changes",
     "field_names_at",
     "problems_from_validation_error",
@@ -422,14 +424,14 @@ def validate(
 
     ``problems`` found earlier (bad overrides) are reported with the rest. With
     ``variants=False`` only the base is checked (each variant and sweep path is not).
-    The validated model gets
-    the raw data and the document attached (``_raw`` and ``_source``).
+    The document travels in the validation context (:meth:`Provenance.of` reads it),
+    so a model that keeps its provenance knows the file and line of every key.
     """
     found = list(problems)
     model = None
     base_errors: set[tuple[KeyPath, str]] = set()
     try:
-        model = model_cls.model_validate(doc.data)
+        model = model_cls.model_validate(doc.data, context={_DOCUMENT: doc})
     except ValidationError as exc:
         translated = _translate(exc, doc.data, model_cls, ())
         base_errors = {(path, message) for path, _found, message in translated}
@@ -440,48 +442,63 @@ def validate(
     if found:
         raise ScenarioError(sorted(dict.fromkeys(found), key=Problem.sort_key))
     assert model is not None
-    _attach(model, doc)
     return model
 
 
-def _attach(model: Any, doc: Document) -> None:
-    """Give the validated scenario its raw data and document, to rebuild variants later."""
-    private = getattr(type(model), "__private_attributes__", {})
-    for name, value in (("_raw", copy.deepcopy(doc.data)), ("_source", doc)):
-        if name in private:
-            setattr(model, name, value)
+# --------------------------------------------------------------------------- provenance
+#: The key under which :func:`validate` puts the document in pydantic's validation context.
+_DOCUMENT = "sim.scenario.document"
 
 
-def apply_changes(scenario: Any, changes: Mapping[str, Any], *, label: str | None = None) -> Any:
-    """A new scenario: ``scenario`` with ``{"dotted.path": value}`` changes, validated again.
+@dataclass(frozen=True, eq=False)
+class Provenance:
+    """What a model was validated from: the planner's data and where it came from.
 
-    The changes are applied to the raw data the scenario was loaded from (so values are
-    written as in a file: ``"600/day"``, not a number of hours), with the rules of
-    :func:`sim.scenario.paths.set_path`. Problems are reported as a :class:`ScenarioError`:
-    a changed value under its dotted key (in the file ``label`` when given), any other
-    problem at its line in the original file. Variants are not validated again.
+    ``data`` is a private copy of the plain data validated (dicts, lists and scalars as
+    written, ``"600/day"`` rather than a number per hour: after ``extends``, ``--set``
+    and earlier changes). ``document`` is the :class:`Document` it was read from, with
+    the file and line of every key, or None for data made in code. Changes are applied
+    to ``data`` and validated again (:func:`apply_changes`), so that a change is written
+    as in a file and a problem is reported where the planner wrote the value.
     """
-    raw = getattr(scenario, "_raw", None)
-    if not raw:
-        raise ValueError(
-            "this scenario does not know the data it was made from: "
-            "load it with sim.load() or Scenario.from_data() to apply changes"
-        )
-    data = copy.deepcopy(raw)
-    source = getattr(scenario, "_source", None)
-    lines: dict[KeyPath, Any] = dict(source.lines) if isinstance(source, Document) else {}
+
+    data: Mapping[str, Any]
+    document: Document | None = None
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any], context: Any) -> Provenance:
+        """The provenance of a model validated from ``data`` with this validation context."""
+        document = context.get(_DOCUMENT) if isinstance(context, dict) else None
+        return cls(copy.deepcopy(dict(data)), document if isinstance(document, Document) else None)
+
+    def without_run_plan(self) -> Provenance:
+        """The same, without the top-level :data:`RUN_PLAN_KEYS` (variants and sweep)."""
+        return Provenance(without_run_plan(self.data), self.document)
+
+
+def apply_changes(model_cls: type[M], made_from: Provenance, changes: Mapping[str, Any]) -> M:
+    """A new ``model_cls``: the data ``made_from`` with ``{"dotted.path": value}`` changes.
+
+    Values are written as in a file (``"600/day"``, not a number of hours) and set with
+    the rules of :func:`sim.scenario.paths.set_path`; the result is validated again
+    (its variants are not). Raises one :class:`ScenarioError` for every path that does
+    not exist or, failing that, every problem of the result: a changed value under its
+    dotted key alone, any other problem at its line in the original file.
+    """
+    data: Any = copy.deepcopy(dict(made_from.data))
+    document = made_from.document
+    lines = dict(document.lines) if document is not None else {}
     problems: list[Problem] = []
     for text, value in changes.items():
         try:
             path = split_path(text)
             data = set_path(data, path, value)
         except PathError as exc:
-            problems.append(Problem(label, None, str(text), str(exc)))
+            problems.append(Problem(None, None, str(text), str(exc)))
             continue
         lines = {p: w for p, w in lines.items() if p[: len(path)] != path}
-        lines[path] = (label, None)
+        lines[path] = (None, None)
     if problems:
         raise ScenarioError(problems)
-    file = source.file if isinstance(source, Document) else (label or "<changes>")
-    doc = Document(data=data, file=file, lines=lines)
-    return validate(doc, type(scenario), variants=False)
+    file = document.file if document is not None else "<changes>"
+    return validate(Document(data=data, file=file, lines=lines), model_cls, variants=False)
