@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -410,38 +407,6 @@ def test_raw_is_a_copy() -> None:
     scenario = loads(SHOP)
     scenario.raw["variants"]["busy"]["demand.arrivals.rate"] = "1/day"
     assert scenario.variant("busy").demand[0].arrivals.rate == pytest.approx(25.0)
-
-
-def test_where_a_scenario_came_from_does_not_make_it_different() -> None:
-    """Two scenarios with the same values are equal, whatever file they were read from."""
-    assert (
-        loads(SHOP, "a.yaml") == loads(SHOP, "b.yaml") == Scenario.model_validate(loads(SHOP).raw)
-    )
-
-
-def test_a_pickled_scenario_keeps_its_values_but_not_its_provenance() -> None:
-    """Pickling carries the values only: equal, without source, and changes are refused."""
-    scenario = loads(SHOP, "shop.yaml")
-    again = pickle.loads(pickle.dumps(scenario))
-    assert again == scenario and again.source is None and again.raw == {}
-    with pytest.raises(ValueError) as info:
-        again.with_changes({"name": "x"})
-    assert str(info.value) == (
-        "this scenario does not know the data it was made from (a scenario sent to another "
-        "process travels without it): change it in the process that loaded it, or load the "
-        "file again with sim.load()"
-    )
-
-
-def test_a_process_that_unpickles_a_scenario_never_imports_yaml() -> None:
-    """A worker gets a scenario without the YAML machinery: PyYAML is never imported."""
-    task = pickle.dumps(loads(SHOP))
-    code = (
-        "import pickle, sys; s = pickle.loads(sys.stdin.buffer.read()); "
-        "print(s.name, 'yaml' in sys.modules, 'sim.scenario.loader' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], input=task, capture_output=True, check=True)
-    assert out.stdout.decode().split() == ["shop", "False", "False"]
 
 
 def test_variant_scenario_from_loaded_file() -> None:

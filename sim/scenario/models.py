@@ -9,7 +9,6 @@ It knows nothing of SimPy; the model (:mod:`sim.model.build`) reads it to build 
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -38,7 +37,7 @@ from sim.scenario.fields import (
     StrictModel,
     Weekday,
 )
-from sim.scenario.paths import Document
+from sim.scenario.paths import Document, plain_copy
 from sim.scenario.validation import Provenance, apply_changes
 
 __all__ = [
@@ -378,7 +377,35 @@ class Sweep(StrictModel):
 
 # --------------------------------------------------------------------------- scenario
 class Scenario(StrictModel):
-    """A whole business: demand, products, suppliers, staff, process, service and costs."""
+    """A whole business: demand, products, suppliers, staff, process, service and costs.
+
+    A scenario is a value, checked once when it is made and never changed after:
+
+    * **Frozen all the way down.** No field can be set or deleted, in the scenario or in
+      any section (``scenario.run.seed = 2`` raises pydantic's ``ValidationError``), and
+      every dict and list inside, at any depth (``variants`` and ``sweep.grid`` too), is
+      a read-only :class:`~sim.scenario.fields.FrozenDict` or
+      :class:`~sim.scenario.fields.FrozenList` (``scenario.products["x"] = None`` raises
+      ``TypeError``). They are still a ``dict`` and a ``list`` to read, compare and
+      serialise; ``dict(...)`` or ``list(...)`` makes a copy of your own.
+    * **Changed only by validation.** :meth:`with_changes` returns a new scenario,
+      validated again. ``model_copy(update=...)``, which would skip validation, raises
+      ``TypeError``; ``model_copy()`` without it is an equal copy. pydantic's
+      ``model_construct`` skips validation, as pydantic documents: give it only values
+      taken from a valid scenario.
+    * **Equal by value.** Two scenarios are equal when all their values are, whatever
+      they were read from. Scenarios are not hashable.
+    * **Provenance beside the values.** A scenario keeps a private copy of the data it was
+      validated from, as the planner wrote it, and when it was loaded from a file, the line
+      of every key (:attr:`raw`, :attr:`source`). :meth:`with_changes`, :meth:`base` and
+      :meth:`variant` work on that data and report problems at their line.
+    * **Pickled lean.** A pickle carries the values only: a worker process gets an equal
+      scenario, ready to simulate, without the YAML machinery; it cannot use
+      :meth:`with_changes` (``raw`` is ``{}`` and ``source`` is None there).
+
+    The guarantees hold against mistakes, not against code that goes around them
+    (``object.__setattr__``, ``dict.__setitem__(scenario.products, ...)``).
+    """
 
     name: str = Field(min_length=1)
     description: str | None = None
@@ -462,7 +489,7 @@ class Scenario(StrictModel):
         """A copy of the data this scenario was validated from (after ``extends``), or ``{}``
         when it is not known (a scenario unpickled in another process)."""
         made_from = self._provenance
-        return copy.deepcopy(dict(made_from.data)) if made_from is not None else {}
+        return plain_copy(dict(made_from.data)) if made_from is not None else {}
 
     @property
     def source(self) -> Document | None:

@@ -27,6 +27,7 @@ __all__ = [
     "deep_merge",
     "dotted",
     "iter_paths",
+    "plain_copy",
     "set_path",
     "set_paths",
     "split_path",
@@ -85,6 +86,21 @@ def iter_paths(data: Any, path: KeyPath = ()) -> Iterator[KeyPath]:
     elif isinstance(data, list):
         for index, value in enumerate(data):
             yield from iter_paths(value, (*path, index))
+
+
+def plain_copy(value: Any) -> Any:
+    """A deep copy of ``value`` in which every mapping is a ``dict`` and every list a ``list``.
+
+    Values taken from a validated scenario (whose dicts and lists are read-only) become
+    plain data again, which :func:`set_path` can change; other values are deep-copied.
+    """
+    if isinstance(value, dict):
+        return {key: plain_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain_copy(item) for item in value]
+    if value is None or isinstance(value, str | int | float):
+        return value  # immutable, and by far the most common
+    return copy.deepcopy(value)
 
 
 class PathError(ValueError):
@@ -150,7 +166,7 @@ def _step(container: Any, key: str | int, where: KeyPath, *, last: bool) -> Any:
 
 
 def set_path(data: Any, path: str | KeyPath, value: Any) -> Any:
-    """Return a deep copy of ``data`` with the value at ``path`` replaced by ``value``.
+    """Return a plain copy of ``data`` with the value at ``path`` replaced by ``value``.
 
     The rules, so that a typo is caught here rather than silently adding a value
     nobody reads:
@@ -169,8 +185,8 @@ def set_path(data: Any, path: str | KeyPath, value: Any) -> Any:
 
 
 def set_paths(data: Any, changes: Mapping[str, Any] | Mapping[KeyPath, Any]) -> Any:
-    """Like :func:`set_path` for several changes, applied in order to one deep copy."""
-    result = copy.deepcopy(data)
+    """Like :func:`set_path` for several changes, applied in order to one plain copy."""
+    result = plain_copy(data)
     for path, value in changes.items():
         keys = split_path(path)
         if not keys:
@@ -180,7 +196,7 @@ def set_paths(data: Any, changes: Mapping[str, Any] | Mapping[KeyPath, Any]) -> 
             last = depth == len(keys) - 1
             step = _step(node, key, keys[:depth], last=last)
             if last:
-                node[step] = copy.deepcopy(value)
+                node[step] = plain_copy(value)
             else:
                 node = node[step]
     return result
@@ -196,8 +212,8 @@ def deep_merge(base: Any, override: Any) -> Any:
     {'run': {'horizon': '7d', 'seed': 2}}
     """
     if isinstance(base, dict) and isinstance(override, dict):
-        merged = {key: copy.deepcopy(value) for key, value in base.items()}
+        merged = {key: plain_copy(value) for key, value in base.items()}
         for key, value in override.items():
-            merged[key] = deep_merge(base[key], value) if key in base else copy.deepcopy(value)
+            merged[key] = deep_merge(base[key], value) if key in base else plain_copy(value)
         return merged
-    return copy.deepcopy(override)
+    return plain_copy(override)

@@ -19,7 +19,6 @@ use this module to apply its own changes without pulling in PyYAML.
 
 from __future__ import annotations
 
-import copy
 import difflib
 import types
 import typing
@@ -30,7 +29,15 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, ScenarioError
-from sim.scenario.paths import Document, KeyPath, PathError, dotted, set_path, split_path
+from sim.scenario.paths import (
+    Document,
+    KeyPath,
+    PathError,
+    dotted,
+    plain_copy,
+    set_path,
+    split_path,
+)
 from sim.scenario.units import describe
 
 __all__ = [
@@ -469,7 +476,7 @@ class Provenance:
     def of(cls, data: Mapping[str, Any], context: Any) -> Provenance:
         """The provenance of a model validated from ``data`` with this validation context."""
         document = context.get(_DOCUMENT) if isinstance(context, dict) else None
-        return cls(copy.deepcopy(dict(data)), document if isinstance(document, Document) else None)
+        return cls(plain_copy(dict(data)), document if isinstance(document, Document) else None)
 
     def without_run_plan(self) -> Provenance:
         """The same, without the top-level :data:`RUN_PLAN_KEYS` (variants and sweep)."""
@@ -485,7 +492,7 @@ def apply_changes(model_cls: type[M], made_from: Provenance, changes: Mapping[st
     not exist or, failing that, every problem of the result: a changed value under its
     dotted key alone, any other problem at its line in the original file.
     """
-    data: Any = copy.deepcopy(dict(made_from.data))
+    data: Any = plain_copy(made_from.data)
     document = made_from.document
     lines = dict(document.lines) if document is not None else {}
     problems: list[Problem] = []
