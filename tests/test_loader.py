@@ -314,6 +314,50 @@ def test_variant_repeats_no_base_problem() -> None:
     assert len(_problems(text)) == 1
 
 
+def test_a_variant_path_is_reported_beside_an_unrelated_base_problem() -> None:
+    """A variant naming a block the base lacks is reported with an unrelated base problem."""
+    text = (
+        "name: shop\nrun: {horizon: 30d}\ndemand:\n  arrivals: {rate: 400}\n"
+        "variants:\n  v1:\n    staff.pickers.headcount: 4\n"
+    )
+    assert _problems(text) == [
+        "shop.yaml:4: demand.arrivals.rate: expected a rate with its time unit, like "
+        '"400/day", "20/h", "3/min" or "2000/week" (got 400)',
+        'shop.yaml:7: variants.v1.staff.pickers.headcount: no key "staff" at the top level',
+    ]
+
+
+def test_a_variant_path_through_a_misspelt_key_is_left_to_the_base() -> None:
+    """With policy misspelt in the base, a variant path through it adds no second problem."""
+    text = SHOP.replace("    policy: {", "    polcy: {").replace(
+        "demand.arrivals.rate: 600/day", "products.widget.policy.s: 50"
+    )
+    assert _problems(text) == [
+        'shop.yaml:13: products.widget.polcy: unknown key "polcy" (did you mean "policy"?)'
+    ]
+
+
+def test_a_variant_path_through_a_misspelt_top_level_key_is_left_to_the_base() -> None:
+    """With staff misspelt at the top level, a variant path into staff adds no problem."""
+    text = SHOP.replace("staff:\n  pickers", "staf:\n  pickers").replace(
+        "demand.arrivals.rate: 600/day", "staff.pickers.headcount: 4"
+    )
+    assert _problems(text) == ['shop.yaml:17: staf: unknown key "staf" (did you mean "staff"?)']
+
+
+def test_an_unrelated_unknown_key_beside_it_does_not_hide_a_variant_path() -> None:
+    """A misspelt key that is not the one a variant path needs leaves that path reported."""
+    text = SHOP.replace("price: 25", "prise: 25").replace(
+        "demand.arrivals.rate: 600/day", "products.widget.shelf_life.x: 1"
+    )
+    assert _problems(text) == [
+        'shop.yaml:8: products.widget.price: missing required key "price"',
+        'shop.yaml:9: products.widget.prise: unknown key "prise" (did you mean "price"?)',
+        "shop.yaml:23: variants.busy.products.widget.shelf_life.x: "
+        'no key "shelf_life" under "products.widget"',
+    ]
+
+
 def test_sweep_grid_bad_path() -> None:
     """A sweep grid path that does not exist is reported at its line."""
     text = SHOP + "sweep:\n  grid:\n    staff.pikers.headcount: [1, 2]\n"

@@ -24,7 +24,7 @@ import types
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -82,16 +82,25 @@ def problems_from_validation_error(
     union about the same value are merged into one).
     """
     problems = []
-    for path, found, message in _translate(exc, doc.data, model_cls, tuple(prefix)):
-        file, line = doc.where(found)
-        problems.append(Problem(file, line, dotted(path), message))
+    for error in _translate(exc, doc.data, model_cls, tuple(prefix)):
+        file, line = doc.where(error.found)
+        problems.append(Problem(file, line, dotted(error.path), error.message))
     return sorted(dict.fromkeys(problems), key=Problem.sort_key)
+
+
+class _Error(NamedTuple):
+    """A pydantic error translated: where it is, what it says, and pydantic's kind of it."""
+
+    path: KeyPath  # the whole meaningful loc, with a missing key at its end
+    found: KeyPath  # the deepest part of ``path`` that exists in the data
+    message: str
+    kind: str  # pydantic's error type ("missing", "extra_forbidden", ...), "union" when merged
 
 
 def _translate(
     exc: ValidationError, data: Any, model_cls: type[BaseModel], prefix: KeyPath
-) -> list[tuple[KeyPath, KeyPath, str]]:
-    """``(key path, deepest existing path, message)`` for each error, unions merged."""
+) -> list[_Error]:
+    """One :class:`_Error` for each of pydantic's errors, those of a plain union merged."""
     merged: dict[tuple[KeyPath, KeyPath], list[Any]] = {}
     order: list[tuple[KeyPath, KeyPath]] = []
     for error in _expand_errors(exc.errors(include_url=False)):
@@ -111,11 +120,14 @@ def _translate(
             # A plain union reports one error per member: say it once.
             wanted = list(dict.fromkeys(_expected(e) for e in expected))
             got = describe(errors[0].get("input"))
-            result.append((path, found, f"expected {' or '.join(wanted)} (got {got})"))
+            result.append(
+                _Error(path, found, f"expected {' or '.join(wanted)} (got {got})", "union")
+            )
             continue
         for error in errors:
             relative = path[len(prefix) :]
-            result.append((path, found, _message(error, model_cls, relative)))
+            message = _message(error, model_cls, relative)
+            result.append(_Error(path, found, message, str(error.get("type", ""))))
     return result
 
 
@@ -322,19 +334,67 @@ def _expand(annotations: list[Any]) -> list[Any]:
 
 
 # --------------------------------------------------------------------------- variants
+@dataclass(frozen=True)
+class _BaseProblems:
+    """What is wrong with the base, so that its variants neither repeat it nor trip on it."""
+
+    #: ``(path, message)`` of every base problem: reported once, for the base.
+    errors: frozenset[tuple[KeyPath, str]] = frozenset()
+    #: Keys the base misses or does not know (a misspelling, most likely).
+    bad_keys: frozenset[KeyPath] = frozenset()
+
+    @classmethod
+    def of(cls, translated: list[_Error]) -> _BaseProblems:
+        return cls(
+            frozenset((error.path, error.message) for error in translated),
+            frozenset(
+                error.path for error in translated if error.kind in ("missing", "extra_forbidden")
+            ),
+        )
+
+    def explain(self, data: Any, text: str) -> bool:
+        """Whether the path ``text``, which does not exist in ``data``, fails because of a
+        key the base already reports as missing or unknown.
+
+        With ``polcy:`` misspelt in the base, ``products.widget.policy.s`` in a variant
+        fails at ``policy``; the base's "did you mean "policy"?" says it all, so the
+        variant's problem is left out. A key the base reports elsewhere, or another key
+        of the same mapping that is not close to the one wanted, explains nothing.
+        """
+        try:
+            path = split_path(text)
+        except PathError:
+            return False
+        node: Any = data
+        container: KeyPath = ()
+        for key in path:
+            if isinstance(node, dict) and str(key) in node:
+                node = node[str(key)]
+            elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+                node = node[key]
+            elif isinstance(node, dict):
+                wanted = str(key)
+                known = [str(bad[-1]) for bad in self.bad_keys if bad[:-1] == container]
+                return wanted in known or bool(difflib.get_close_matches(wanted, known, n=1))
+            else:
+                return False  # an index out of range or a value that is not a mapping
+            container = (*container, key)
+        return False
+
+
 def _variant_problems(
-    doc: Document, model_cls: type[BaseModel], base_errors: set[tuple[KeyPath, str]]
+    doc: Document, model_cls: type[BaseModel], base: _BaseProblems
 ) -> list[Problem]:
     variants = doc.data.get("variants")
     if not isinstance(variants, dict):
         return []
-    base = without_run_plan(doc.data)
+    start = without_run_plan(doc.data)
     problems: list[Problem] = []
     for name, changes in variants.items():
         if not isinstance(changes, dict):
             continue  # the base validation says what a variant must be
         variant_path: KeyPath = ("variants", name)
-        data = base
+        data = start
         applied: list[tuple[KeyPath, KeyPath]] = []  # (change path, where it is written)
         for text, value in changes.items():
             written = (*variant_path, text)
@@ -342,17 +402,19 @@ def _variant_problems(
                 path = split_path(text)
                 data = set_path(data, path, value)
             except PathError as exc:
-                if not _explained_by(base_errors, data, text):
+                if not base.explain(data, text):
                     problems.append(doc.problem(written, str(exc)))
                 continue
             applied.append((path, written))
         try:
             model_cls.model_validate(data)
         except ValidationError as exc:
-            for path, _found, message in _translate(exc, data, model_cls, ()):
-                if (path, message) in base_errors:
+            for error in _translate(exc, data, model_cls, ()):
+                if (error.path, error.message) in base.errors:
                     continue  # the base has it too: reported once, for the base
-                problems.append(_variant_problem(doc, variant_path, applied, path, message))
+                problems.append(
+                    _variant_problem(doc, variant_path, applied, error.path, error.message)
+                )
     return problems
 
 
@@ -374,49 +436,23 @@ def _variant_problem(
     return Problem(file, line, dotted(variant_path), f"{dotted(path)}: {message}")
 
 
-def _sweep_problems(doc: Document, base_errors: set[tuple[KeyPath, str]]) -> list[Problem]:
+def _sweep_problems(doc: Document, base: _BaseProblems) -> list[Problem]:
     """Grid paths of ``sweep`` that do not exist in the base (values are checked per point)."""
     sweep = doc.data.get("sweep")
     grid = sweep.get("grid") if isinstance(sweep, dict) else None
     if not isinstance(grid, dict):
         return []
-    base = without_run_plan(doc.data)
+    start = without_run_plan(doc.data)
     problems = []
     for text, values in grid.items():
         if not isinstance(values, list) or not values:
             continue  # the base validation says what a grid must be
         try:
-            set_path(base, split_path(text), values[0])
+            set_path(start, split_path(text), values[0])
         except PathError as exc:
-            if not _explained_by(base_errors, base, text):
+            if not base.explain(start, text):
                 problems.append(doc.problem(("sweep", "grid", text), str(exc)))
     return problems
-
-
-def _explained_by(base_errors: set[tuple[KeyPath, str]], data: Any, text: str) -> bool:
-    """Whether a path that does not exist fails inside a part the base already reports.
-
-    With ``polcy:`` misspelt in the base, ``products.widget.policy.s`` in a variant
-    fails too; the base's "did you mean" says it all, so the variant's is left out.
-    """
-    try:
-        path = split_path(text)
-    except PathError:
-        return False
-    node, container = data, ()
-    for key in path:
-        if isinstance(node, dict) and str(key) in node:
-            node = node[str(key)]
-        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
-            node = node[key]
-        else:
-            break
-        container = (*container, key)
-    depth = len(container)
-    return any(
-        len(error) > depth and tuple(str(p) for p in error[:depth]) == tuple(map(str, container))
-        for error, _message in base_errors
-    )
 
 
 # --------------------------------------------------------------------------- validating
@@ -436,16 +472,15 @@ def validate(
     """
     found = list(problems)
     model = None
-    base_errors: set[tuple[KeyPath, str]] = set()
+    base = _BaseProblems()
     try:
         model = model_cls.model_validate(doc.data, context={_DOCUMENT: doc})
     except ValidationError as exc:
-        translated = _translate(exc, doc.data, model_cls, ())
-        base_errors = {(path, message) for path, _found, message in translated}
+        base = _BaseProblems.of(_translate(exc, doc.data, model_cls, ()))
         found.extend(problems_from_validation_error(exc, doc, model_cls))
     if variants:
-        found.extend(_variant_problems(doc, model_cls, base_errors))
-        found.extend(_sweep_problems(doc, base_errors))
+        found.extend(_variant_problems(doc, model_cls, base))
+        found.extend(_sweep_problems(doc, base))
     if found:
         raise ScenarioError(sorted(dict.fromkeys(found), key=Problem.sort_key))
     assert model is not None
