@@ -8,7 +8,7 @@ each publishes a JSON Schema that editors can use to check a file as it is typed
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, NoReturn, Self, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -29,6 +29,7 @@ __all__ = [
     "StrictModel",
     "Weekday",
     "frozen",
+    "tag_of",
 ]
 
 _K = TypeVar("_K")
@@ -106,6 +107,21 @@ class StrictModel(BaseModel):
                 f"{type(self).__name__}.model_copy(update=...) would skip validation: {_CHANGE_IT}"
             )
         return super().model_copy(deep=deep)
+
+
+def tag_of(key: str) -> Callable[[Any], str | None]:
+    """A discriminator for a tagged union: the text under ``key`` of a mapping or a model.
+
+    ``Discriminator(tag_of("dist"))`` picks the member of a distribution union from
+    ``{"dist": "gamma", ...}`` (or from a validated ``Gamma``); None, when there is no
+    such text, makes pydantic report the union's own error message.
+    """
+
+    def tag(value: Any) -> str | None:
+        found = value.get(key) if isinstance(value, dict) else getattr(value, key, None)
+        return found if isinstance(found, str) else None
+
+    return tag
 
 
 def _duration(value: Any) -> Any:
