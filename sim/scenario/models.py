@@ -9,7 +9,7 @@ It knows nothing of SimPy; the model (:mod:`sim.model.build`) reads it to build 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -85,7 +85,7 @@ class Run(StrictModel):
 
 
 # --------------------------------------------------------------------------- demand
-def _weights(length: int, what: str):  # noqa: ANN202 - returns a validator
+def _weights(length: int, what: str) -> Callable[[list[float] | None], list[float] | None]:
     def check(value: list[float] | None) -> list[float] | None:
         if value is None:
             return None
@@ -568,6 +568,6 @@ class CrossReferenceError(ValueError):
         )
 
 
-def _known(names: Any) -> str:
-    names = sorted(names)
-    return f" (known: {', '.join(names)})" if names else " (none are defined)"
+def _known(names: Iterable[str]) -> str:
+    known = sorted(names)
+    return f" (known: {', '.join(known)})" if known else " (none are defined)"

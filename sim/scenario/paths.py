@@ -181,7 +181,7 @@ def set_path(data: Any, path: str | KeyPath, value: Any) -> Any:
     ``data`` itself is never changed. Raises :class:`PathError` with a message such as
     ``no key "pickrs" under "staff" (did you mean "pickers"?)``.
     """
-    return set_paths(data, {path: value})
+    return set_paths(data, {split_path(path): value})
 
 
 def set_paths(data: Any, changes: Mapping[str, Any] | Mapping[KeyPath, Any]) -> Any:

@@ -115,10 +115,10 @@ def _translate(
     for where in order:
         path, found = where
         errors = merged[where]
-        expected = [e for e in errors if _expected(e) is not None]
+        expected = [words for e in errors if (words := _expected(e)) is not None]
         if len(expected) > 1 and len(expected) == len(errors):
             # A plain union reports one error per member: say it once.
-            wanted = list(dict.fromkeys(_expected(e) for e in expected))
+            wanted = list(dict.fromkeys(expected))
             got = describe(errors[0].get("input"))
             result.append(
                 _Error(path, found, f"expected {' or '.join(wanted)} (got {got})", "union")
@@ -276,7 +276,7 @@ _PYDANTIC_KINDS = {
 }
 
 
-def field_names_at(model_cls: Any, path: KeyPath) -> set[str]:
+def field_names_at(model_cls: type[BaseModel], path: KeyPath) -> set[str]:
     """The keys allowed at ``path`` by ``model_cls`` (for "did you mean" suggestions).
 
     The annotations are walked through Optional, Union, Annotated, ``list[...]`` and
