@@ -502,7 +502,11 @@ class Scenario(StrictModel):
         Values are written as in a file (``"600/day"``); a problem is a
         :class:`~sim.errors.ScenarioError`, at its line in the file where it has one.
 
-        >>> busier = scenario.with_changes({"demand.arrivals.rate": "600/day"})
+        >>> from sim.scenario.loader import loads
+        >>> shop = loads("{name: shop, run: {horizon: 7d}, demand: {arrivals: {rate: 400/day}}}")
+        >>> busier = shop.with_changes({"demand.arrivals.rate": "600/day"})
+        >>> busier.demand[0].arrivals.rate, shop.demand[0].arrivals.rate
+        (25.0, 16.666666666666668)
         """
         return apply_changes(type(self), self._made_from(), changes)
 
