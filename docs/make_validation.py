@@ -59,7 +59,7 @@ def run_case(case: Case, replications: int, seed: int) -> tuple[list[dict], floa
     data = copy.deepcopy(case.data)
     data["run"]["replications"] = replications
     data["run"]["seed"] = seed
-    scenario = Scenario.from_data(data)
+    scenario = Scenario.model_validate(data)
     start = time.process_time()
     runs = []
     for replication in range(replications):

@@ -20,6 +20,18 @@ def test_configuration_does_not_import_simpy(module):
     assert "simpy" not in _loaded_after(module)
 
 
+def test_changing_a_scenario_does_not_import_yaml():
+    """A scenario made in code is changed and its base rebuilt without loading PyYAML."""
+    code = (
+        "import sys; from sim.scenario.models import Scenario; "
+        "s = Scenario.model_validate({'name': 'a', 'run': {'horizon': '7d'}, "
+        "'demand': {'arrivals': {'rate': '9/h'}}, 'variants': {'v': {'run.seed': 2}}}); "
+        "s.with_changes({'run.seed': 1}).variant('v'); print('yaml' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 @pytest.mark.parametrize("heavy", ["pandas", "matplotlib", "yaml", "scipy"])
 def test_model_stays_free_of_io_plotting_and_statistics(heavy):
     """A worker that only simulates never imports pandas, matplotlib, YAML or scipy."""

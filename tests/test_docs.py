@@ -66,9 +66,9 @@ def test_the_doc_has_complete_examples_and_snippets():
 
 @pytest.mark.parametrize("block", COMPLETE, ids=first_line)
 def test_complete_examples_are_valid_scenarios(block):
-    """Every YAML block with name and run validates with Scenario.from_data."""
+    """Every YAML block with name and run validates with Scenario.model_validate."""
     data = parse_document(block, DOC.name).data
-    scenario = Scenario.from_data(data)
+    scenario = Scenario.model_validate(data)
     assert scenario.name == data["name"]
 
 

@@ -33,7 +33,7 @@ def build(product, *, channels=None, supplier=None, horizon="20h", orders=(), pr
         "process": process or [],
         "costs": costs or {},
     }
-    model = Model(Scenario.from_data(data), 0)
+    model = Model(Scenario.model_validate(data), 0)
     for order in orders:
         t, i = order if isinstance(order, tuple) else (order, 0)
         model.channels[i].order_at(t)
@@ -207,7 +207,7 @@ def test_stock_reserved_for_an_order_that_balks_goes_back_on_the_shelf():
         "staff": {"desk": {"headcount": 1}},
         "process": [{"step": "pack", "staff": "desk", "time": "1h", "queue_limit": 0}],
     }
-    model = Model(Scenario.from_data(data), 0)
+    model = Model(Scenario.model_validate(data), 0)
     model.channels[0].order_at(1.0)
     model.channels[0].order_at(1.5)
     model.run()
@@ -262,7 +262,7 @@ def test_every_unit_is_accounted_for(policy, initial, shelf_life, min_order, rat
         "products": {"w": product},
         "suppliers": {"acme": supplier},
     }
-    model = Model(Scenario.from_data(data), 0)
+    model = Model(Scenario.model_validate(data), 0)
     model.run()
     m = model.metrics()
     stock = model.stocks[0]

@@ -10,14 +10,9 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
 
 from sim.errors import Problem, ScenarioError
-from sim.scenario.loader import (
-    apply_changes,
-    field_names_at,
-    load,
-    load_raw,
-    loads,
-    problems_from_validation_error,
-)
+from sim.scenario.loader import load, load_raw, loads
+from sim.scenario.models import Scenario
+from sim.scenario.validation import field_names_at, problems_from_validation_error
 from sim.scenario.yamlio import parse_document
 
 SHOP = """\
@@ -319,6 +314,50 @@ def test_variant_repeats_no_base_problem() -> None:
     assert len(_problems(text)) == 1
 
 
+def test_a_variant_path_is_reported_beside_an_unrelated_base_problem() -> None:
+    """A variant naming a block the base lacks is reported with an unrelated base problem."""
+    text = (
+        "name: shop\nrun: {horizon: 30d}\ndemand:\n  arrivals: {rate: 400}\n"
+        "variants:\n  v1:\n    staff.pickers.headcount: 4\n"
+    )
+    assert _problems(text) == [
+        "shop.yaml:4: demand.arrivals.rate: expected a rate with its time unit, like "
+        '"400/day", "20/h", "3/min" or "2000/week" (got 400)',
+        'shop.yaml:7: variants.v1.staff.pickers.headcount: no key "staff" at the top level',
+    ]
+
+
+def test_a_variant_path_through_a_misspelt_key_is_left_to_the_base() -> None:
+    """With policy misspelt in the base, a variant path through it adds no second problem."""
+    text = SHOP.replace("    policy: {", "    polcy: {").replace(
+        "demand.arrivals.rate: 600/day", "products.widget.policy.s: 50"
+    )
+    assert _problems(text) == [
+        'shop.yaml:13: products.widget.polcy: unknown key "polcy" (did you mean "policy"?)'
+    ]
+
+
+def test_a_variant_path_through_a_misspelt_top_level_key_is_left_to_the_base() -> None:
+    """With staff misspelt at the top level, a variant path into staff adds no problem."""
+    text = SHOP.replace("staff:\n  pickers", "staf:\n  pickers").replace(
+        "demand.arrivals.rate: 600/day", "staff.pickers.headcount: 4"
+    )
+    assert _problems(text) == ['shop.yaml:17: staf: unknown key "staf" (did you mean "staff"?)']
+
+
+def test_an_unrelated_unknown_key_beside_it_does_not_hide_a_variant_path() -> None:
+    """A misspelt key that is not the one a variant path needs leaves that path reported."""
+    text = SHOP.replace("price: 25", "prise: 25").replace(
+        "demand.arrivals.rate: 600/day", "products.widget.shelf_life.x: 1"
+    )
+    assert _problems(text) == [
+        'shop.yaml:8: products.widget.price: missing required key "price"',
+        'shop.yaml:9: products.widget.prise: unknown key "prise" (did you mean "price"?)',
+        "shop.yaml:23: variants.busy.products.widget.shelf_life.x: "
+        'no key "shelf_life" under "products.widget"',
+    ]
+
+
 def test_sweep_grid_bad_path() -> None:
     """A sweep grid path that does not exist is reported at its line."""
     text = SHOP + "sweep:\n  grid:\n    staff.pikers.headcount: [1, 2]\n"
@@ -364,19 +403,54 @@ def test_override_and_file_problems_together() -> None:
 
 
 # --------------------------------------------------------------------------- changes
-def test_apply_changes_builds_a_new_scenario() -> None:
-    """apply_changes re-validates the raw data with dotted changes."""
+def test_with_changes_builds_a_new_scenario() -> None:
+    """with_changes re-validates the raw data with dotted changes; the original stays."""
     scenario = loads(SHOP)
-    busier = apply_changes(scenario, {"demand.arrivals.rate": "800/day"})
+    busier = scenario.with_changes({"demand.arrivals.rate": "800/day"})
     assert busier.demand[0].arrivals.rate == pytest.approx(800 / 24)
     assert scenario.demand[0].arrivals.rate == pytest.approx(400 / 24)
 
 
-def test_apply_changes_reports_bad_values_by_key() -> None:
-    """An invalid changed value is a ScenarioError naming its dotted key."""
+def test_with_changes_reports_bad_values_by_key() -> None:
+    """An invalid changed value is a ScenarioError naming its dotted key, with no line."""
     with pytest.raises(ScenarioError) as info:
-        apply_changes(loads(SHOP), {"demand.arrivals.rate": 800})
+        loads(SHOP).with_changes({"demand.arrivals.rate": 800})
     assert str(info.value).startswith("demand.arrivals.rate: expected a rate with its time unit")
+
+
+def test_with_changes_reports_other_problems_at_their_line() -> None:
+    """A rule a change breaks elsewhere is reported at the line of the file that holds it."""
+    with pytest.raises(ScenarioError) as info:
+        loads(SHOP, "shop.yaml").with_changes({"products.widget.policy.s": 500})
+    assert str(info.value) == (
+        "shop.yaml:13: products.widget.policy: s must be below S (got s=500, S=400)"
+    )
+
+
+def test_with_changes_reports_every_bad_path() -> None:
+    """Every change whose path does not exist is reported, each under its dotted key."""
+    with pytest.raises(ScenarioError) as info:
+        loads(SHOP).with_changes({"staff.pikers.headcount": 4, "run.horizn.x": 1})
+    assert str(info.value) == (
+        'staff.pikers.headcount: no key "pikers" under "staff" (did you mean "pickers"?)\n'
+        'run.horizn.x: no key "horizn" under "run" (did you mean "horizon"?)'
+    )
+
+
+def test_a_scenario_validated_from_plain_data_can_be_changed() -> None:
+    """Scenario.model_validate remembers the data, so with_changes works without a file."""
+    data = loads(SHOP).raw
+    scenario = Scenario.model_validate(data)
+    data["name"] = "changed after validation"
+    renamed = scenario.with_changes({"name": "other"})
+    assert (scenario.name, renamed.name, renamed.source.file) == ("shop", "other", "<changes>")
+
+
+def test_raw_is_a_copy() -> None:
+    """Changing the dict that raw returns changes neither the scenario nor its variants."""
+    scenario = loads(SHOP)
+    scenario.raw["variants"]["busy"]["demand.arrivals.rate"] = "1/day"
+    assert scenario.variant("busy").demand[0].arrivals.rate == pytest.approx(25.0)
 
 
 def test_variant_scenario_from_loaded_file() -> None:

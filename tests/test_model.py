@@ -125,7 +125,7 @@ def example_data():
 
 def values(data, replication=0):
     """``{(metric, subject): value}`` of one replication of the scenario ``data``."""
-    out = simulate(Scenario.from_data(data), replication)
+    out = simulate(Scenario.model_validate(data), replication)
     return {(m, s): v for m, s, v, _ in out.metrics}
 
 
@@ -142,7 +142,7 @@ def test_catalog_lists_exactly_the_metrics_of_outputs_md():
 
 def test_every_metric_is_reported_for_every_subject_of_the_full_example():
     """The full example of the format page reports each metric for each of its subjects."""
-    out = simulate(Scenario.from_data(example_data()), 0)
+    out = simulate(Scenario.model_validate(example_data()), 0)
     subjects = {
         "sku": {"widget", "gadget"},
         "step": {"order_entry", "pick_pack", "invoicing"},
@@ -164,7 +164,7 @@ def test_every_metric_is_reported_for_every_subject_of_the_full_example():
 
 def test_money_is_in_the_scenario_currency():
     """Money metrics carry the scenario's currency code as their unit."""
-    out = simulate(Scenario.from_data(example_data()), 0)
+    out = simulate(Scenario.model_validate(example_data()), 0)
     units = {m: u for m, _, _, u in out.metrics}
     assert units["revenue"] == "EUR"
     assert units["cost_total"] == "EUR"
@@ -191,7 +191,7 @@ def test_cost_total_is_the_sum_of_the_cost_lines():
 
 def test_the_same_seed_and_replication_give_identical_rows():
     """Two runs of the same replication give the same metrics and series, value for value."""
-    scenario = Scenario.from_data(example_data())
+    scenario = Scenario.model_validate(example_data())
     a, b = simulate(scenario, 3), simulate(scenario, 3)
     assert len(a.metrics) == len(b.metrics)
     assert all(x[:2] == y[:2] and same(x[2], y[2]) for x, y in zip(a.metrics, b.metrics))
@@ -251,7 +251,7 @@ def test_the_warm_up_is_left_out_of_every_statistic():
         "demand": {"arrivals": {"rate": "0/h"}},
         "process": [{"step": "cure", "time": "2h"}],
     }
-    model = Model(Scenario.from_data(data), 0)
+    model = Model(Scenario.model_validate(data), 0)
     model.channels[0].order_at(1.0)
     model.run()
     m = model.metrics()
@@ -287,7 +287,7 @@ def test_without_staff_there_are_no_staff_metrics():
 
 def test_series_sample_every_level_over_the_horizon():
     """Each series has SERIES_POINTS + 1 samples per subject, from 0 to the horizon."""
-    out = simulate(Scenario.from_data(example_data()), 0)
+    out = simulate(Scenario.model_validate(example_data()), 0)
     times = sorted(
         {t for name, subject, t, _ in out.series if (name, subject) == ("busy", "pickers")}
     )
@@ -319,7 +319,7 @@ def _peak_memory(horizon_h):
             {"step": "serve", "staff": "desk", "time": {"dist": "exponential", "mean": "8min"}}
         ],
     }
-    scenario = Scenario.from_data(data)
+    scenario = Scenario.model_validate(data)
     tracemalloc.start()
     try:
         simulate(scenario, 0)
@@ -383,7 +383,7 @@ def test_stock_and_staff_levels_stay_consistent_in_any_combination(
         },
         "process": steps,
     }
-    model = Model(Scenario.from_data(data), 0)
+    model = Model(Scenario.model_validate(data), 0)
     model.run()
     stock = model.stocks[0]
     assert stock.on_hand >= 0 and stock.backordered >= 0 and stock.on_order >= 0

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from sim.errors import ScenarioError
 from sim.scenario.loader import load_raw, loads
-from sim.scenario.yamlio import iter_paths
+from sim.scenario.paths import iter_paths
 
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # the C emitter is 5x faster
 VALID = Path(__file__).parent / "bad_scenarios" / "parts" / "valid.yaml"

@@ -10,7 +10,7 @@ from sim.scenario.models import Scenario
 
 def metrics(data):
     """``{(metric, subject): value}`` of replication 0 of the scenario ``data``."""
-    return {(m, s): v for m, s, v, _ in simulate(Scenario.from_data(data), 0).metrics}
+    return {(m, s): v for m, s, v, _ in simulate(Scenario.model_validate(data), 0).metrics}
 
 
 def shop(demand, horizon="100h", products=None):

@@ -1,4 +1,4 @@
-"""Dotted paths into raw scenario data: split, get, set and deep-merge."""
+"""Dotted paths into raw scenario data: split, set and deep-merge."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from sim.scenario.paths import PathError, deep_merge, get_path, set_path, set_paths, split_path
+from sim.scenario.paths import PathError, deep_merge, set_path, set_paths, split_path
 
 DATA = {
     "staff": {
@@ -33,11 +33,6 @@ def test_split_path_refuses_empty_segments(path: str) -> None:
     """An empty segment (two dots, a leading or trailing dot) is a PathError."""
     with pytest.raises(PathError, match="empty"):
         split_path(path)
-
-
-def test_get_path() -> None:
-    """get_path follows keys and indices."""
-    assert get_path(DATA, "staff.pickers.shifts.1.headcount") == 3
 
 
 def test_set_path_replaces_a_value_in_a_copy() -> None:

@@ -24,7 +24,7 @@ def build(process, staff, *, horizon="20h", patience=None, orders=(0.0,)):
         "staff": staff,
         "process": process,
     }
-    model = Model(Scenario.from_data(data), 0)
+    model = Model(Scenario.model_validate(data), 0)
     for t in orders:
         model.channels[0].order_at(t)
     model.run()
@@ -165,7 +165,7 @@ def test_every_order_is_accounted_for(pools, steps, patience, rate, seed):
         demand["patience"] = {"dist": "exponential", "mean": f"{patience}h"}
     data = {"name": "flow", "run": {"horizon": "100h", "seed": seed}, "demand": demand,
             "staff": staff, "process": process}
-    model = Model(Scenario.from_data(data), 0)
+    model = Model(Scenario.model_validate(data), 0)
     model.run()
     flow = model.flow
     waiting = sum(step.waiting for step in model.steps)

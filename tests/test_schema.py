@@ -9,10 +9,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from sim.scenario import fields, units
 from sim.errors import ScenarioError
-from sim.scenario.loader import loads, validate
+from sim.scenario import fields, units
+from sim.scenario.loader import loads
+from sim.scenario.models import Scenario
 from sim.scenario.schema import DIALECT, INTERNAL_MODELS, scenario_models, scenario_schema
+from sim.scenario.validation import validate
 from sim.scenario.yamlio import Document, parse_document
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -472,7 +474,7 @@ def test_broken_scenarios_are_rejected_by_the_schema_and_the_loader(validator, n
     data = changed(read(CONTRACT_FULL), path, value)
     assert errors(validator, data), name
     with pytest.raises(ScenarioError):
-        validate(Document(data=data, file=f"{name}.yaml"))
+        validate(Document(data=data, file=f"{name}.yaml"), Scenario)
 
 
 # --------------------------------------------------------------------------- the docs

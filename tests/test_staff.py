@@ -19,7 +19,7 @@ def build(staff, *, process=None, horizon="1w", orders=(), overtime_multiplier=1
         "process": process or [{"step": "serve", "staff": "desk", "time": "2h"}],
         "costs": {"overtime_multiplier": overtime_multiplier},
     }
-    model = Model(Scenario.from_data(data), 0)
+    model = Model(Scenario.model_validate(data), 0)
     for t in orders:
         model.channels[0].order_at(t)
     model.run()
@@ -111,7 +111,7 @@ def test_labour_is_counted_only_inside_the_window():
         "demand": {"arrivals": {"rate": "0/h"}},
         "staff": {"desk": {"headcount": 1, "wage": "1/h"}},
     }
-    model = Model(Scenario.from_data(data), 0)
+    model = Model(Scenario.model_validate(data), 0)
     model.run()
     assert model.metrics()["cost_labor", "desk"] == pytest.approx(24.0)
 

@@ -6,8 +6,14 @@ numbers and the error messages a planner reads. It never imports the simulation 
 
     units, fields, distributions   the value types a scenario is written in
     models                         Scenario and its sections (pydantic, inert)
-    yamlio, paths, loader          reading files, dotted paths, extends, variants, --set
+    paths                          dotted paths into plain data; the line of every key
+    validation                     checks against a model, errors at their file:line,
+                                   variants and changes validated again (no YAML)
+    yamlio, loader                 reading files: YAML 1.2, extends, --set
     schema                         the JSON Schema for editors
+
+Imports point down: loader -> models -> validation -> paths, so the engine, which reads
+models, never loads PyYAML.
 """
 
 from __future__ import annotations

@@ -15,12 +15,12 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 import numpy as np
 from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
-from sim.scenario.fields import Duration, StrictModel
+from sim.scenario.fields import Duration, StrictModel, tag_of
 from sim.scenario.units import DURATION_FORMS, format_duration
 
 __all__ = [
@@ -78,15 +78,15 @@ def _shape_from(mean: float, sd: float | None, cv: float | None) -> float:
 
 
 # --------------------------------------------------------------------------- durations
-class ConstantDuration(StrictModel):
-    """Always the same duration."""
+class _Constant(StrictModel):
+    """Always the same value."""
 
     dist: Literal["constant"] = "constant"
-    value: Duration
+    value: float
 
     @property
     def mean(self) -> float:
-        return self.value
+        return float(self.value)
 
     @property
     def variance(self) -> float:
@@ -94,6 +94,12 @@ class ConstantDuration(StrictModel):
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         return _constant(self.value)
+
+
+class ConstantDuration(_Constant):
+    """Always the same duration."""
+
+    value: Duration
 
 
 class Exponential(StrictModel):
@@ -344,15 +350,18 @@ def _probabilities(n: int, weights: list[float] | None) -> np.ndarray:
     return p / p.sum()
 
 
-class EmpiricalDuration(StrictModel):
-    """Durations observed in practice, replayed at random (optionally weighted)."""
+class _Empirical(StrictModel):
+    """Values observed in practice, replayed at random (optionally weighted)."""
 
     dist: Literal["empirical"]
-    values: list[Duration]
+    values: list[Any]
     weights: list[float] | None = None
 
+    #: The numpy type of the values drawn.
+    _DTYPE: ClassVar[type] = float
+
     @model_validator(mode="after")
-    def _check(self) -> EmpiricalDuration:
+    def _check(self) -> Self:
         _check_weights(self.values, self.weights)
         return self
 
@@ -363,13 +372,19 @@ class EmpiricalDuration(StrictModel):
     @property
     def variance(self) -> float:
         p = _probabilities(len(self.values), self.weights)
-        v = np.asarray(self.values)
+        v = np.asarray(self.values, dtype=float)
         return float(np.dot(p, (v - np.dot(p, v)) ** 2))
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
-        values = np.asarray(self.values, dtype=float)
+        values: np.ndarray = np.asarray(self.values, dtype=self._DTYPE)
         p = _probabilities(len(values), self.weights)
         return _from_blocks(lambda n: rng.choice(values, n, p=p))
+
+
+class EmpiricalDuration(_Empirical):
+    """Durations observed in practice, replayed at random (optionally weighted)."""
+
+    values: list[Duration]
 
 
 DURATION_DISTS = (
@@ -398,13 +413,6 @@ def _duration_shorthand(value: Any) -> Any:
     return value
 
 
-def _tag(value: Any) -> str | None:
-    if isinstance(value, dict):
-        tag = value.get("dist")
-        return tag if isinstance(tag, str) else None
-    return getattr(value, "dist", None)
-
-
 DurationDist = Annotated[
     Annotated[ConstantDuration, Tag("constant")]
     | Annotated[Exponential, Tag("exponential")]
@@ -417,7 +425,7 @@ DurationDist = Annotated[
     | Annotated[Weibull, Tag("weibull")]
     | Annotated[EmpiricalDuration, Tag("empirical")],
     Discriminator(
-        _tag,
+        tag_of("dist"),
         custom_error_type="duration_dist",
         custom_error_message=(
             f"expected a duration like {DURATION_FORMS}, or a mapping with dist: one of "
@@ -430,22 +438,10 @@ DurationDist = Annotated[
 
 
 # --------------------------------------------------------------------------- counts
-class ConstantCount(StrictModel):
+class ConstantCount(_Constant):
     """Always the same number."""
 
-    dist: Literal["constant"] = "constant"
     value: int = Field(ge=0)
-
-    @property
-    def mean(self) -> float:
-        return float(self.value)
-
-    @property
-    def variance(self) -> float:
-        return 0.0
-
-    def sampler(self, rng: np.random.Generator) -> Sampler:
-        return _constant(self.value)
 
 
 class PoissonCount(StrictModel):
@@ -520,32 +516,12 @@ class UniformCount(StrictModel):
         return _from_blocks(lambda n: rng.integers(lo, hi, n, endpoint=True))
 
 
-class EmpiricalCount(StrictModel):
+class EmpiricalCount(_Empirical):
     """Counts observed in practice, replayed at random (optionally weighted)."""
 
-    dist: Literal["empirical"]
     values: list[Annotated[int, Field(ge=0)]]
-    weights: list[float] | None = None
 
-    @model_validator(mode="after")
-    def _check(self) -> EmpiricalCount:
-        _check_weights(self.values, self.weights)
-        return self
-
-    @property
-    def mean(self) -> float:
-        return float(np.dot(self.values, _probabilities(len(self.values), self.weights)))
-
-    @property
-    def variance(self) -> float:
-        p = _probabilities(len(self.values), self.weights)
-        v = np.asarray(self.values, dtype=float)
-        return float(np.dot(p, (v - np.dot(p, v)) ** 2))
-
-    def sampler(self, rng: np.random.Generator) -> Sampler:
-        values = np.asarray(self.values, dtype=np.int64)
-        p = _probabilities(len(values), self.weights)
-        return _from_blocks(lambda n: rng.choice(values, n, p=p))
+    _DTYPE: ClassVar[type] = np.int64
 
 
 COUNT_DISTS = ("constant", "poisson", "geometric", "uniform", "empirical")
@@ -565,7 +541,7 @@ CountDist = Annotated[
     | Annotated[UniformCount, Tag("uniform")]
     | Annotated[EmpiricalCount, Tag("empirical")],
     Discriminator(
-        _tag,
+        tag_of("dist"),
         custom_error_type="count_dist",
         custom_error_message=(
             "expected a whole number, or a mapping with dist: one of " + ", ".join(COUNT_DISTS)

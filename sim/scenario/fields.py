@@ -8,7 +8,8 @@ each publishes a JSON Schema that editors can use to check a file as it is typed
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, NoReturn, Self, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
@@ -19,19 +20,108 @@ __all__ = [
     "Count",
     "Duration",
     "Fraction",
+    "FrozenDict",
+    "FrozenList",
     "Money",
     "MoneyRate",
     "PositiveDuration",
     "Rate",
     "StrictModel",
     "Weekday",
+    "frozen",
+    "tag_of",
 ]
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+_T = TypeVar("_T")
+
+_CHANGE_IT = "use scenario.with_changes({...}) for a changed copy"
+
+
+def _refuse(self: object, *args: object, **kwargs: object) -> NoReturn:
+    raise TypeError(f"a scenario cannot be changed in place: {_CHANGE_IT}")
+
+
+class FrozenDict(dict[_K, _V]):
+    """A ``dict`` that cannot be changed: every mapping inside a validated scenario.
+
+    It reads, compares, pickles and serialises as a dict; ``dict(d)`` is a copy of
+    your own to change.
+    """
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> tuple[type[FrozenDict[_K, _V]], tuple[dict[_K, _V]]]:
+        return (type(self), (dict(self),))  # rebuilt whole: pickle would set item by item
+
+
+class FrozenList(list[_T]):
+    """A ``list`` that cannot be changed: every list inside a validated scenario.
+
+    It reads, compares, pickles and serialises as a list; ``list(x)`` is a copy of
+    your own to change.
+    """
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
+
+    def __reduce__(self) -> tuple[type[FrozenList[_T]], tuple[list[_T]]]:
+        return (type(self), (list(self),))
+
+
+def frozen(value: Any) -> Any:
+    """``value`` with every dict and list in it, at any depth, made read-only."""
+    if isinstance(value, dict) and not isinstance(value, FrozenDict):
+        return FrozenDict({key: frozen(item) for key, item in value.items()})
+    if isinstance(value, list) and not isinstance(value, FrozenList):
+        return FrozenList(frozen(item) for item in value)
+    return value  # scalars, frozen models, and containers already frozen (so are their items)
 
 
 class StrictModel(BaseModel):
-    """Base of every scenario section: unknown keys are errors and "3" is not 3."""
+    """Base of every scenario section: unknown keys are errors and "3" is not 3.
+
+    Sections are frozen all the way down: fields cannot be set, the dicts and lists in
+    them are :class:`FrozenDict` and :class:`FrozenList`, and ``model_copy(update=...)``,
+    which would skip validation, is refused (see :class:`sim.scenario.models.Scenario`).
+    """
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Make every dict and list of the new section read-only."""
+        for name in type(self).model_fields:
+            value = self.__dict__[name]
+            read_only = frozen(value)
+            if read_only is not value:
+                self.__dict__[name] = read_only
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; ``update`` is refused, as it would skip validation."""
+        if update:
+            raise TypeError(
+                f"{type(self).__name__}.model_copy(update=...) would skip validation: {_CHANGE_IT}"
+            )
+        return super().model_copy(deep=deep)
+
+
+def tag_of(key: str) -> Callable[[Any], str | None]:
+    """A discriminator for a tagged union: the text under ``key`` of a mapping or a model.
+
+    ``Discriminator(tag_of("dist"))`` picks the member of a distribution union from
+    ``{"dist": "gamma", ...}`` (or from a validated ``Gamma``); None, when there is no
+    such text, makes pydantic report the union's own error message.
+    """
+
+    def tag(value: Any) -> str | None:
+        found = value.get(key) if isinstance(value, dict) else getattr(value, key, None)
+        return found if isinstance(found, str) else None
+
+    return tag
 
 
 def _duration(value: Any) -> Any:

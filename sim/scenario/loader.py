@@ -7,59 +7,37 @@
    file and line that supplied it;
 2. ``--set dotted.key=value`` overrides are applied to the raw data;
 3. the data is validated by :class:`sim.scenario.models.Scenario`, and every variant (the base
-   with its dotted changes) is validated too;
-4. every problem found, in the base and in every variant, is reported at once as one
-   :class:`~sim.errors.ScenarioError`, one line per problem::
+   with its dotted changes) is validated too (:mod:`sim.scenario.validation`);
+4. every problem found, in the overrides, the base and every variant, is reported at once
+   as one :class:`~sim.errors.ScenarioError`, one line per problem::
 
        shop.yaml:12: demand.arrivals.rate: expected a rate like "400/day" (got 400)
 
-pydantic's errors are translated here, once: their ``loc`` is walked through the YAML
-data (skipping the segments pydantic adds for unions and validators), and the message
-is rephrased for a planner, with a "did you mean" for unknown keys.
+A file that cannot be read at all (not found, not YAML, an ``extends`` that goes round
+in a cycle) is refused before validation, with every problem of that file.
 """
 
 from __future__ import annotations
 
-import copy
-import difflib
 import os
-import types
-import typing
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-from pydantic import BaseModel, ValidationError
+from collections.abc import Sequence
 
 from sim.errors import Problem, ScenarioError
-from sim.scenario.models import RUN_PLAN_KEYS
-from sim.scenario.paths import PathError, deep_merge, set_path, split_path
-from sim.scenario.units import describe
-from sim.scenario.yamlio import (
+from sim.scenario.models import Scenario
+from sim.scenario.paths import (
     Document,
     KeyPath,
-    dotted,
+    Where,
+    deep_merge,
     iter_paths,
-    parse_document,
-    parse_value,
-    read_document,
+    set_path,
+    split_path,
 )
+from sim.scenario.units import describe
+from sim.scenario.validation import validate
+from sim.scenario.yamlio import parse_document, parse_value, read_document
 
-if TYPE_CHECKING:
-    from sim.scenario.models import Scenario
-
-__all__ = [
-    "apply_changes",
-    "apply_overrides",
-    "load",
-    "load_raw",
-    "loads",
-    "loads_raw",
-    "problems_from_validation_error",
-    "validate",
-    "variant_data",
-]
-
-#: Top-level keys that describe runs of the scenario rather than the scenario itself.
+__all__ = ["apply_overrides", "load", "load_raw", "loads", "loads_raw"]
 
 
 # --------------------------------------------------------------------------- extends
@@ -109,7 +87,7 @@ def _resolve_extends(doc: Document, chain: list[tuple[str, str | None]]) -> Docu
 def _merge_documents(base: Document, override: Document) -> Document:
     """``override`` deep-merged onto ``base``, each path keeping the line that won."""
     data = deep_merge(base.data, override.data)
-    lines: dict[KeyPath, Any] = {}
+    lines: dict[KeyPath, Where] = {}
     for path in iter_paths(data):
         where = override.lines.get(path) or base.lines.get(path)
         if where is not None:
@@ -155,454 +133,6 @@ def apply_overrides(doc: Document, overrides: Sequence[str]) -> tuple[Document, 
     return Document(data=data, file=doc.file, lines=lines), problems
 
 
-# --------------------------------------------------------------------------- errors
-def problems_from_validation_error(
-    exc: ValidationError,
-    doc: Document,
-    model_cls: type[BaseModel],
-    prefix: KeyPath = (),
-) -> list[Problem]:
-    """Turn pydantic's errors into :class:`Problem` s located in the YAML document.
-
-    ``model_cls`` is the model that validated the data found at ``prefix`` in ``doc``.
-    Each error's ``loc`` is walked through the data, skipping segments that are not keys
-    or indices there (union tags, ``function-after[...]``); the problem takes the line
-    of the deepest path found (for a missing key, of its parent) and the dotted key of
-    the whole meaningful ``loc``. Messages are rephrased (``missing required key "x"``,
-    ``unknown key "polcy" (did you mean "policy"?)``, ``expected a number (got 'x')``).
-    Returns the problems sorted by file and line, one per error (two errors of a plain
-    union about the same value are merged into one).
-    """
-    problems = []
-    for path, found, message in _translate(exc, doc.data, model_cls, tuple(prefix)):
-        file, line = doc.where(found)
-        problems.append(Problem(file, line, dotted(path), message))
-    return sorted(dict.fromkeys(problems), key=Problem.sort_key)
-
-
-def _translate(
-    exc: ValidationError, data: Any, model_cls: type[BaseModel], prefix: KeyPath
-) -> list[tuple[KeyPath, KeyPath, str]]:
-    """``(key path, deepest existing path, message)`` for each error, unions merged."""
-    merged: dict[tuple[KeyPath, KeyPath], list[Any]] = {}
-    order: list[tuple[KeyPath, KeyPath]] = []
-    for error in _expand_errors(exc.errors(include_url=False)):
-        found, extra = _locate(data, prefix, tuple(error["loc"]), error["type"])
-        path = (*found, *extra)
-        where = (path, found)
-        if where not in merged:
-            merged[where] = []
-            order.append(where)
-        merged[where].append(error)
-    result = []
-    for where in order:
-        path, found = where
-        errors = merged[where]
-        expected = [e for e in errors if _expected(e) is not None]
-        if len(expected) > 1 and len(expected) == len(errors):
-            # A plain union reports one error per member: say it once.
-            wanted = list(dict.fromkeys(_expected(e) for e in expected))
-            got = describe(errors[0].get("input"))
-            result.append((path, found, f"expected {' or '.join(wanted)} (got {got})"))
-            continue
-        for error in errors:
-            relative = path[len(prefix) :]
-            result.append((path, found, _message(error, model_cls, relative)))
-    return result
-
-
-def _expand_errors(errors: list[Any]) -> list[Any]:
-    """Split an error that carries several located problems into one error each.
-
-    A validator may raise a ``ValueError`` with a ``problems`` attribute holding
-    ``(loc, message)`` pairs, ``loc`` relative to where it was raised (as
-    :class:`sim.scenario.models.CrossReferenceError` does); each becomes its own error.
-    """
-    result = []
-    for error in errors:
-        cause = (error.get("ctx") or {}).get("error")
-        located = getattr(cause, "problems", None)
-        if error.get("type") == "value_error" and isinstance(located, list) and located:
-            for loc, message in located:
-                result.append(
-                    {
-                        "type": "value_error",
-                        "loc": (*error["loc"], *loc),
-                        "msg": str(message),
-                        "input": None,
-                    }
-                )
-        else:
-            result.append(error)
-    return result
-
-
-def _locate(data: Any, prefix: KeyPath, loc: KeyPath, kind: str) -> tuple[KeyPath, KeyPath]:
-    """Walk ``loc`` through ``data`` (from ``prefix``): the path found, plus a missing key."""
-    node = data
-    for key in prefix:
-        node = node[key]
-    found: list[str | int] = list(prefix)
-    for index, segment in enumerate(loc):
-        last = index == len(loc) - 1
-        if isinstance(node, dict) and isinstance(segment, str) and segment in node:
-            node = node[segment]
-            found.append(segment)
-        elif (
-            isinstance(node, list)
-            and isinstance(segment, int)
-            and not isinstance(segment, bool)
-            and 0 <= segment < len(node)
-        ):
-            node = node[segment]
-            found.append(segment)
-        elif last and kind == "missing" and isinstance(segment, str):
-            return tuple(found), (segment,)
-    return tuple(found), ()
-
-
-_EXPECTED_WORDS = {
-    "a valid dictionary": "a mapping",
-    "a valid list": "a list",
-    "a valid integer": "a whole number",
-    "a valid number": "a number",
-    "a valid string": "text",
-    "a valid boolean": "true or false",
-    "a valid tuple": "a list",
-    "a valid set": "a list",
-    "a finite number": "a finite number",
-}
-_COMPARISONS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "multiple_of"}
-
-
-def _expected(error: Mapping[str, Any]) -> str | None:
-    """What a type error says was expected (``"a number"``), or None for other errors."""
-    msg = str(error.get("msg", ""))
-    if error.get("type") in _COMPARISONS or not msg.startswith("Input should be "):
-        return None
-    wanted = msg[len("Input should be ") :]
-    if wanted.startswith("a valid dictionary") or error.get("type") in (
-        "model_type",
-        "model_attributes_type",
-        "dataclass_type",
-    ):
-        return "a mapping"
-    if error.get("type") == "int_from_float":
-        return "a whole number"
-    if wanted.startswith("a valid "):
-        wanted = wanted.split(",")[0]  # "a valid integer, unable to parse string as ..."
-    return _EXPECTED_WORDS.get(wanted, wanted)
-
-
-def _message(error: Mapping[str, Any], model_cls: type[BaseModel], path: KeyPath) -> str:
-    kind = str(error.get("type", ""))
-    msg = str(error.get("msg", ""))
-    ctx = error.get("ctx") or {}
-    value = error.get("input")
-    if kind == "missing":
-        return f'missing required key "{path[-1] if path else ""}"'
-    if kind == "extra_forbidden":
-        name = str(path[-1]) if path else ""
-        close = difflib.get_close_matches(name, sorted(field_names_at(model_cls, path[:-1])), n=1)
-        hint = f' (did you mean "{close[0]}"?)' if close else ""
-        return f'unknown key "{name}"{hint}'
-    if kind == "value_error":
-        return msg.removeprefix("Value error, ")
-    if kind == "assertion_error":
-        return msg.removeprefix("Assertion failed, ")
-    if kind == "union_tag_invalid":
-        return f"expected one of {ctx.get('expected_tags', '?')} (got {describe(ctx.get('tag'))})"
-    if kind == "union_tag_not_found":
-        discriminator = str(ctx.get("discriminator", ""))
-        if discriminator.startswith("'") and discriminator.endswith("'"):
-            return f'missing required key "{discriminator[1:-1]}"'
-        return f"cannot tell what kind of value this is (got {describe(value)})"
-    if kind in ("too_short", "too_long") and "actual_length" in ctx:
-        limit = ctx.get("min_length" if kind == "too_short" else "max_length")
-        if ctx.get("field_type") == "Dictionary":
-            things = "entry" if limit == 1 else "entries"
-        else:
-            things = "item" if limit == 1 else "items"
-        bound = "at least" if kind == "too_short" else "at most"
-        return f"expected {bound} {limit} {things} (got {ctx.get('actual_length', '?')})"
-    expected = _expected(error)
-    if expected is not None:
-        return f"expected {expected} (got {describe(value)})"
-    if kind in _COMPARISONS and msg.startswith("Input should be "):
-        return f"must be {msg[len('Input should be ') :]} (got {describe(value)})"
-    if "(got " in msg or kind not in _PYDANTIC_KINDS:
-        return msg  # a custom message already says what it got
-    return f"{msg[:1].lower()}{msg[1:]} (got {describe(value)})"
-
-
-# Error kinds raised by pydantic itself (their messages do not show the value).
-_PYDANTIC_KINDS = {
-    "too_short",
-    "too_long",
-    "string_too_short",
-    "string_too_long",
-    "string_pattern_mismatch",
-    "enum",
-    "literal_error",
-    "int_parsing",
-    "float_parsing",
-    "bool_parsing",
-    "finite_number",
-    "frozen_instance",
-    "is_instance_of",
-    "callable_type",
-    "none_required",
-    "url_parsing",
-}
-
-
-def field_names_at(model_cls: Any, path: KeyPath) -> set[str]:
-    """The keys allowed at ``path`` by ``model_cls`` (for "did you mean" suggestions).
-
-    The annotations are walked through Optional, Union, Annotated, ``list[...]`` and
-    ``dict[str, ...]``; where a union offers several models, their keys are pooled.
-    """
-    current: list[Any] = [model_cls]
-    for segment in path:
-        following: list[Any] = []
-        for annotation in _expand(current):
-            origin = typing.get_origin(annotation)
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-                field = annotation.model_fields.get(segment) if isinstance(segment, str) else None
-                if field is None and isinstance(segment, str):
-                    field = next(
-                        (f for f in annotation.model_fields.values() if f.alias == segment), None
-                    )
-                if field is not None:
-                    following.append(field.annotation)
-            elif origin in (dict, Mapping, typing.Mapping):
-                args = typing.get_args(annotation)
-                if len(args) == 2:
-                    following.append(args[1])
-            elif origin in (list, tuple, Sequence) and isinstance(segment, int):
-                following.extend(arg for arg in typing.get_args(annotation) if arg is not Ellipsis)
-        current = following
-    names: set[str] = set()
-    for annotation in _expand(current):
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            for name, field in annotation.model_fields.items():
-                names.add(field.alias or name)
-    return names
-
-
-def _expand(annotations: list[Any]) -> list[Any]:
-    """Unwrap Annotated and unions; a ``list[X]`` also offers ``X`` (one-or-many fields)."""
-    result: list[Any] = []
-    stack = list(annotations)
-    seen: set[int] = set()
-    while stack:
-        annotation = stack.pop()
-        if id(annotation) in seen:
-            continue
-        seen.add(id(annotation))
-        origin = typing.get_origin(annotation)
-        args = typing.get_args(annotation)
-        if origin is typing.Annotated:
-            stack.append(args[0])
-        elif origin is typing.Union or origin is types.UnionType:
-            stack.extend(args)
-        else:
-            result.append(annotation)
-            if origin in (list, Sequence):
-                stack.extend(args)
-    return result
-
-
-# --------------------------------------------------------------------------- variants
-def variant_data(data: Mapping[str, Any], changes: Mapping[str, Any]) -> Any:
-    """The base ``data`` (without ``variants`` and ``sweep``) with a variant's changes.
-
-    Raises :class:`sim.scenario.paths.PathError` for the first change whose path does not exist.
-    """
-    result = {key: value for key, value in data.items() if key not in RUN_PLAN_KEYS}
-    for path, value in changes.items():
-        result = set_path(result, path, value)
-    return result
-
-
-def _variant_problems(
-    doc: Document, model_cls: type[BaseModel], base_errors: set[tuple[KeyPath, str]]
-) -> list[Problem]:
-    variants = doc.data.get("variants")
-    if not isinstance(variants, dict):
-        return []
-    base = {key: value for key, value in doc.data.items() if key not in RUN_PLAN_KEYS}
-    problems: list[Problem] = []
-    for name, changes in variants.items():
-        if not isinstance(changes, dict):
-            continue  # the base validation says what a variant must be
-        variant_path: KeyPath = ("variants", name)
-        data = base
-        applied: list[tuple[KeyPath, KeyPath]] = []  # (change path, where it is written)
-        for text, value in changes.items():
-            written = (*variant_path, text)
-            try:
-                path = split_path(text)
-                data = set_path(data, path, value)
-            except PathError as exc:
-                if not _explained_by(base_errors, data, text):
-                    problems.append(doc.problem(written, str(exc)))
-                continue
-            applied.append((path, written))
-        try:
-            model_cls.model_validate(data)
-        except ValidationError as exc:
-            for path, _found, message in _translate(exc, data, model_cls, ()):
-                if (path, message) in base_errors:
-                    continue  # the base has it too: reported once, for the base
-                problems.append(_variant_problem(doc, variant_path, applied, path, message))
-    return problems
-
-
-def _variant_problem(
-    doc: Document,
-    variant_path: KeyPath,
-    applied: list[tuple[KeyPath, KeyPath]],
-    path: KeyPath,
-    message: str,
-) -> Problem:
-    """Locate an error of a variant at the change that caused it."""
-    inside = [(change, at) for change, at in applied if path[: len(change)] == change]
-    around = [(change, at) for change, at in applied if change[: len(path)] == path]
-    for change, written in sorted(inside, key=lambda item: -len(item[0])) + around:
-        file, line = doc.where(written)
-        text = message if path == change else f"{dotted(path)}: {message}"
-        return Problem(file, line, dotted(written), text)
-    file, line = doc.where(variant_path)
-    return Problem(file, line, dotted(variant_path), f"{dotted(path)}: {message}")
-
-
-def _sweep_problems(doc: Document, base_errors: set[tuple[KeyPath, str]]) -> list[Problem]:
-    """Grid paths of ``sweep`` that do not exist in the base (values are checked per point)."""
-    sweep = doc.data.get("sweep")
-    grid = sweep.get("grid") if isinstance(sweep, dict) else None
-    if not isinstance(grid, dict):
-        return []
-    base = {key: value for key, value in doc.data.items() if key not in RUN_PLAN_KEYS}
-    problems = []
-    for text, values in grid.items():
-        if not isinstance(values, list) or not values:
-            continue  # the base validation says what a grid must be
-        try:
-            set_path(base, split_path(text), values[0])
-        except PathError as exc:
-            if not _explained_by(base_errors, base, text):
-                problems.append(doc.problem(("sweep", "grid", text), str(exc)))
-    return problems
-
-
-def _explained_by(base_errors: set[tuple[KeyPath, str]], data: Any, text: str) -> bool:
-    """Whether a path that does not exist fails inside a part the base already reports.
-
-    With ``polcy:`` misspelt in the base, ``products.widget.policy.s`` in a variant
-    fails too; the base's "did you mean" says it all, so the variant's is left out.
-    """
-    try:
-        path = split_path(text)
-    except PathError:
-        return False
-    node, container = data, ()
-    for key in path:
-        if isinstance(node, dict) and str(key) in node:
-            node = node[str(key)]
-        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
-            node = node[key]
-        else:
-            break
-        container = (*container, key)
-    depth = len(container)
-    return any(
-        len(error) > depth and tuple(str(p) for p in error[:depth]) == tuple(map(str, container))
-        for error, _message in base_errors
-    )
-
-
-# --------------------------------------------------------------------------- loading
-def validate(
-    doc: Document,
-    model_cls: type[BaseModel] | None = None,
-    *,
-    problems: Sequence[Problem] = (),
-    variants: bool = True,
-) -> Any:
-    """Validate a raw document and all its variants; raise one ScenarioError for all.
-
-    ``model_cls`` defaults to :class:`sim.scenario.models.Scenario`; ``problems`` found
-    earlier (bad overrides) are reported with the rest. With ``variants=False`` only
-    the base is checked (each variant and sweep path is not). The validated model gets
-    the raw data and the document attached (``_raw`` and ``_source``).
-    """
-    if model_cls is None:
-        from sim.scenario.models import Scenario
-
-        model_cls = Scenario
-    found = list(problems)
-    model = None
-    base_errors: set[tuple[KeyPath, str]] = set()
-    try:
-        model = model_cls.model_validate(doc.data)
-    except ValidationError as exc:
-        translated = _translate(exc, doc.data, model_cls, ())
-        base_errors = {(path, message) for path, _found, message in translated}
-        found.extend(problems_from_validation_error(exc, doc, model_cls))
-    if variants:
-        found.extend(_variant_problems(doc, model_cls, base_errors))
-        found.extend(_sweep_problems(doc, base_errors))
-    if found:
-        raise ScenarioError(sorted(dict.fromkeys(found), key=Problem.sort_key))
-    assert model is not None
-    _attach(model, doc)
-    return model
-
-
-def _attach(model: Any, doc: Document) -> None:
-    """Give the validated scenario its raw data and document, to rebuild variants later."""
-    private = getattr(type(model), "__private_attributes__", {})
-    for name, value in (("_raw", copy.deepcopy(doc.data)), ("_source", doc)):
-        if name in private:
-            setattr(model, name, value)
-
-
-def apply_changes(scenario: Any, changes: Mapping[str, Any], *, label: str | None = None) -> Any:
-    """A new scenario: ``scenario`` with ``{"dotted.path": value}`` changes, validated again.
-
-    The changes are applied to the raw data the scenario was loaded from (so values are
-    written as in a file: ``"600/day"``, not a number of hours), with the rules of
-    :func:`sim.scenario.paths.set_path`. Problems are reported as a :class:`ScenarioError`:
-    a changed value under its dotted key (in the file ``label`` when given), any other
-    problem at its line in the original file. Variants are not validated again.
-    """
-    raw = getattr(scenario, "_raw", None)
-    if not raw:
-        raise ValueError(
-            "this scenario does not know the data it was made from: "
-            "load it with sim.load() or Scenario.from_data() to apply changes"
-        )
-    data = copy.deepcopy(raw)
-    source = getattr(scenario, "_source", None)
-    lines: dict[KeyPath, Any] = dict(source.lines) if isinstance(source, Document) else {}
-    problems: list[Problem] = []
-    for text, value in changes.items():
-        try:
-            path = split_path(text)
-            data = set_path(data, path, value)
-        except PathError as exc:
-            problems.append(Problem(label, None, str(text), str(exc)))
-            continue
-        lines = {p: w for p, w in lines.items() if p[: len(path)] != path}
-        lines[path] = (label, None)
-    if problems:
-        raise ScenarioError(problems)
-    file = source.file if isinstance(source, Document) else (label or "<changes>")
-    doc = Document(data=data, file=file, lines=lines)
-    return validate(doc, type(scenario), variants=False)
-
-
 def load(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Scenario:
     """Read, extend, override and validate the scenario file at ``path``.
 
@@ -611,10 +141,10 @@ def load(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Scenari
     overrides and every variant.
     """
     doc, problems = apply_overrides(load_raw(path), overrides)
-    return validate(doc, problems=problems)  # type: ignore[no-any-return]
+    return validate(doc, Scenario, problems=problems)
 
 
 def loads(text: str, file: str = "<string>", overrides: Sequence[str] = ()) -> Scenario:
     """Like :func:`load`, for scenario text (a notebook cell, a test)."""
     doc, problems = apply_overrides(loads_raw(text, file), overrides)
-    return validate(doc, problems=problems)  # type: ignore[no-any-return]
+    return validate(doc, Scenario, problems=problems)

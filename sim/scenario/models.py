@@ -9,15 +9,17 @@ It knows nothing of SimPy; the model (:mod:`sim.model.build`) reads it to build 
 
 from __future__ import annotations
 
-import copy
+from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BeforeValidator,
     Discriminator,
     Field,
+    ModelWrapValidatorHandler,
     PrivateAttr,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -35,6 +37,8 @@ from sim.scenario.fields import (
     StrictModel,
     Weekday,
 )
+from sim.scenario.paths import Document, plain_copy
+from sim.scenario.validation import Provenance, apply_changes
 
 __all__ = [
     "Arrivals",
@@ -53,8 +57,6 @@ __all__ = [
 ]
 
 ALLOCATE = "allocate"
-#: Top-level keys that plan runs of a scenario rather than describe the business.
-RUN_PLAN_KEYS = ("variants", "sweep")
 
 
 # --------------------------------------------------------------------------- run
@@ -83,7 +85,7 @@ class Run(StrictModel):
 
 
 # --------------------------------------------------------------------------- demand
-def _weights(length: int, what: str):  # noqa: ANN202 - returns a validator
+def _weights(length: int, what: str) -> Callable[[list[float] | None], list[float] | None]:
     def check(value: list[float] | None) -> list[float] | None:
         if value is None:
             return None
@@ -375,7 +377,35 @@ class Sweep(StrictModel):
 
 # --------------------------------------------------------------------------- scenario
 class Scenario(StrictModel):
-    """A whole business: demand, products, suppliers, staff, process, service and costs."""
+    """A whole business: demand, products, suppliers, staff, process, service and costs.
+
+    A scenario is a value, checked once when it is made and never changed after:
+
+    * **Frozen all the way down.** No field can be set or deleted, in the scenario or in
+      any section (``scenario.run.seed = 2`` raises pydantic's ``ValidationError``), and
+      every dict and list inside, at any depth (``variants`` and ``sweep.grid`` too), is
+      a read-only :class:`~sim.scenario.fields.FrozenDict` or
+      :class:`~sim.scenario.fields.FrozenList` (``scenario.products["x"] = None`` raises
+      ``TypeError``). They are still a ``dict`` and a ``list`` to read, compare and
+      serialise; ``dict(...)`` or ``list(...)`` makes a copy of your own.
+    * **Changed only by validation.** :meth:`with_changes` returns a new scenario,
+      validated again. ``model_copy(update=...)``, which would skip validation, raises
+      ``TypeError``; ``model_copy()`` without it is an equal copy. pydantic's
+      ``model_construct`` skips validation, as pydantic documents: give it only values
+      taken from a valid scenario.
+    * **Equal by value.** Two scenarios are equal when all their values are, whatever
+      they were read from. Scenarios are not hashable.
+    * **Provenance beside the values.** A scenario keeps a private copy of the data it was
+      validated from, as the planner wrote it, and when it was loaded from a file, the line
+      of every key (:attr:`raw`, :attr:`source`). :meth:`with_changes`, :meth:`base` and
+      :meth:`variant` work on that data and report problems at their line.
+    * **Pickled lean.** A pickle carries the values only: a worker process gets an equal
+      scenario, ready to simulate, without the YAML machinery; it cannot use
+      :meth:`with_changes` (``raw`` is ``{}`` and ``source`` is None there).
+
+    The guarantees hold against mistakes, not against code that goes around them
+    (``object.__setattr__``, ``dict.__setitem__(scenario.products, ...)``).
+    """
 
     name: str = Field(min_length=1)
     description: str | None = None
@@ -391,10 +421,19 @@ class Scenario(StrictModel):
     variants: dict[str, dict[str, Any]] = Field(default_factory=dict)
     sweep: Sweep | None = None
 
-    # The merged raw data (after ``extends``) and where it came from, kept so that
-    # variants and changes are applied to what the planner wrote, then re-validated.
-    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
-    _source: Any = PrivateAttr(default=None)
+    # What the scenario was validated from, beside its values: set by _remember only.
+    _provenance: Provenance | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Scenario], info: ValidationInfo
+    ) -> Scenario:
+        """Keep the data a scenario is validated from, and its document when loaded."""
+        scenario = handler(data)
+        if isinstance(data, dict):  # not a Scenario given again, which keeps its own
+            scenario._provenance = Provenance.of(data, info.context)
+        return scenario
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
@@ -447,36 +486,34 @@ class Scenario(StrictModel):
 
     @property
     def raw(self) -> dict[str, Any]:
-        """A copy of the data this scenario was validated from (after ``extends``)."""
-        return copy.deepcopy(self._raw)
+        """A copy of the data this scenario was validated from (after ``extends``), or ``{}``
+        when it is not known (a scenario unpickled in another process)."""
+        made_from = self._provenance
+        return plain_copy(dict(made_from.data)) if made_from is not None else {}
 
     @property
-    def source(self) -> Any:
-        """Where the scenario came from (a :class:`sim.scenario.yamlio.Document`), or None."""
-        return self._source
+    def source(self) -> Document | None:
+        """The document the scenario was read from, with the line of every key, or None."""
+        return self._provenance.document if self._provenance is not None else None
 
-    @classmethod
-    def from_data(cls, data: dict[str, Any], source: Any = None) -> Scenario:
-        """Validate plain data (as read from YAML) into a Scenario that remembers it."""
-        scenario = cls.model_validate(data)
-        scenario._raw = copy.deepcopy(data)
-        scenario._source = source
-        return scenario
-
-    def with_changes(self, changes: dict[str, Any]) -> Scenario:
+    def with_changes(self, changes: Mapping[str, Any]) -> Scenario:
         """A new scenario: this one with ``{"dotted.path": value}`` changes, validated again.
 
-        >>> busier = scenario.with_changes({"demand.arrivals.rate": "600/day"})
-        """
-        from sim.scenario.loader import apply_changes  # the loader owns paths and error messages
+        Values are written as in a file (``"600/day"``); a problem is a
+        :class:`~sim.errors.ScenarioError`, at its line in the file where it has one.
 
-        return apply_changes(self, changes)
+        >>> from sim.scenario.loader import loads
+        >>> shop = loads("{name: shop, run: {horizon: 7d}, demand: {arrivals: {rate: 400/day}}}")
+        >>> busier = shop.with_changes({"demand.arrivals.rate": "600/day"})
+        >>> busier.demand[0].arrivals.rate, shop.demand[0].arrivals.rate
+        (25.0, 16.666666666666668)
+        """
+        return apply_changes(type(self), self._made_from(), changes)
 
     def base(self) -> Scenario:
         """This scenario alone: without its ``variants`` and ``sweep`` (what every
         variant and sweep point starts from)."""
-        data = {key: value for key, value in self._raw.items() if key not in RUN_PLAN_KEYS}
-        return self.from_data(data, self._source)
+        return apply_changes(type(self), self._made_from().without_run_plan(), {})
 
     def variant(self, name: str) -> Scenario:
         """The complete scenario of one variant (the base with that variant's changes)."""
@@ -490,6 +527,35 @@ class Scenario(StrictModel):
         return [base] + [
             base.with_changes({**changes, "name": name}) for name, changes in self.variants.items()
         ]
+
+    def _made_from(self) -> Provenance:
+        if self._provenance is None:
+            raise ValueError(
+                "this scenario does not know the data it was made from (a scenario sent to "
+                "another process travels without it): change it in the process that loaded "
+                "it, or load the file again with sim.load()"
+            )
+        return self._provenance
+
+    # ----------------------------------------------------------------- value semantics
+    def __eq__(self, other: object) -> bool:
+        """Scenarios are equal when all their values are; where they came from does not count."""
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return type(self) is type(other) and all(
+            getattr(self, name) == getattr(other, name) for name in type(self).model_fields
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # its dicts and lists cannot be hashed
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickle the values only: the provenance stays in the process that loaded it."""
+        state = super().__getstate__()
+        state["__pydantic_private__"] = {
+            **(state["__pydantic_private__"] or {}),
+            "_provenance": None,
+        }
+        return state
 
 
 class CrossReferenceError(ValueError):
@@ -506,6 +572,6 @@ class CrossReferenceError(ValueError):
         )
 
 
-def _known(names: Any) -> str:
-    names = sorted(names)
-    return f" (known: {', '.join(names)})" if names else " (none are defined)"
+def _known(names: Iterable[str]) -> str:
+    known = sorted(names)
+    return f" (known: {', '.join(known)})" if known else " (none are defined)"

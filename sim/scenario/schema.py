@@ -361,7 +361,7 @@ def _add_unions(defs: dict[str, Any]) -> None:
     defs["Policy"] = {
         "title": "Replenishment policy",
         "description": "A mapping with type: one of "
-        + ", ".join(m.model_fields["type"].annotation.__args__[0] for m in unions["Policy"])
+        + ", ".join(typing.get_args(m.model_fields["type"].annotation)[0] for m in unions["Policy"])
         + ".",
         "oneOf": members["Policy"],
     }

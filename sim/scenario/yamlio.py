@@ -25,28 +25,21 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sim.errors import Problem, ScenarioError
+from sim.scenario.paths import Document, KeyPath, Where, dotted
 
 __all__ = [
-    "Document",
-    "KeyPath",
+    "Document",  # defined in sim.scenario.paths (no YAML needed to use one); read here
     "YAML12Loader",
-    "dotted",
-    "iter_paths",
     "parse_document",
     "parse_value",
     "read_document",
 ]
-
-#: A path to a value: string keys of mappings and integer indices of lists.
-KeyPath = tuple[str | int, ...]
 
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -87,42 +80,6 @@ YAML12Loader.yaml_implicit_resolvers.setdefault("", []).append((_NULL, _NULL_RE)
 _add_resolver(_BOOL, _BOOL_RE, "tTfF")
 _add_resolver(_INT, _INT_RE, "-+0123456789")
 _add_resolver(_FLOAT, _FLOAT_RE, "-+.0123456789")
-
-
-@dataclass
-class Document:
-    """A scenario file read into plain data, with the line of every key.
-
-    ``lines`` maps every key path (``()`` is the whole document) to ``(file, line)``,
-    1-based; for a mapping entry it is the line of the key. After ``extends`` the file
-    may differ from path to path: it is the file that supplied the value. A value
-    that did not come from a file (a ``--set`` override, a change applied in code) is
-    recorded as ``("--set", None)`` or ``(None, None)``: it has no line.
-    """
-
-    data: Any
-    file: str
-    lines: dict[KeyPath, tuple[str, int]] = field(default_factory=dict)
-
-    def where(self, path: KeyPath) -> tuple[str, int | None]:
-        """The file and line of ``path``, or of its nearest ancestor that has one."""
-        path = tuple(path)
-        while True:
-            if path in self.lines:
-                return self.lines[path]
-            if not path:
-                return (self.file, None)
-            path = path[:-1]
-
-    def problem(self, path: KeyPath, message: str) -> Problem:
-        """A :class:`Problem` located at ``path`` (or its nearest ancestor)."""
-        file, line = self.where(path)
-        return Problem(file, line, dotted(path), message)
-
-
-def dotted(path: KeyPath) -> str:
-    """``("staff", "pickers", "shifts", 0)`` -> ``"staff.pickers.shifts.0"``."""
-    return ".".join(str(part) for part in path)
 
 
 # --------------------------------------------------------------------------- reading
@@ -251,7 +208,7 @@ class _Builder:
 
     def __init__(self, file: str):
         self.file = file
-        self.lines: dict[KeyPath, tuple[str, int]] = {}
+        self.lines: dict[KeyPath, Where] = {}
         self.problems: list[Problem] = []
         self.count = 0
         self.active: set[int] = set()  # nodes being built: a recursive alias never ends
@@ -363,14 +320,3 @@ class _Builder:
         if isinstance(node, SequenceNode):
             return "a list"
         return f"the value {node.value!r}"
-
-
-def iter_paths(data: Any, path: KeyPath = ()) -> Iterator[KeyPath]:
-    """Every key path in ``data``, parents before children (``()`` first)."""
-    yield path
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from iter_paths(value, (*path, key))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from iter_paths(value, (*path, index))

@@ -1,7 +1,7 @@
 """Validation cases: small classical systems whose steady-state answer is known exactly.
 
 Each :class:`Case` is one scenario, written in the scenario format (plain data with the
-YAML keys) and validated through :meth:`sim.scenario.models.Scenario.from_data` at import, plus
+YAML keys) and validated through :meth:`sim.scenario.models.Scenario.model_validate` at import, plus
 the :class:`Check` s to make on its output: which metric of which subject, and the
 analytic value that :mod:`sim.theory` gives for it. The test suite
 (``tests/theory/test_theory.py``) and the published table (``docs/make_validation.py``
@@ -113,7 +113,7 @@ class Case:
     scenario: Scenario = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "scenario", Scenario.from_data(self.data))
+        object.__setattr__(self, "scenario", Scenario.model_validate(self.data))
 
     @property
     def replications(self) -> int:
@@ -151,7 +151,7 @@ def run(horizon: str, warmup: str, replications: int) -> dict[str, Any]:
 
 def window_hours(data: dict[str, Any]) -> float:
     """Length of the statistics window (horizon − warm-up) of a scenario, in hours."""
-    run_ = Scenario.from_data(data).run
+    run_ = Scenario.model_validate(data).run
     return run_.horizon - run_.warmup
 
 
