@@ -486,9 +486,8 @@ def test_a_worker_running_a_point_never_imports_pandas_scipy_or_matplotlib():
     import pickle
 
     from sim.experiment.sweep.points import run_point
-    from sim.experiment.sweep.runner import _lean
 
-    task = pickle.dumps((run_point, _lean(plan_sweep(loads(TINY + GRID)).point_scenario(0)), 1))
+    task = pickle.dumps((run_point, plan_sweep(loads(TINY + GRID)).point_scenario(0), 1))
     code = (
         "import pickle, sys; fn, scenario, reps = pickle.loads(sys.stdin.buffer.read()); "
         "assert fn(scenario, reps)['error'] is None; print(' '.join(sorted(sys.modules)))"

@@ -21,8 +21,8 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sim._quantity import split_quantity
 from sim.output.format import money_short, plural
+from sim.scenario.units import split_quantity
 
 if TYPE_CHECKING:
     import pandas as pd

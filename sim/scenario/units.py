@@ -14,6 +14,7 @@ import math
 import re
 
 __all__ = [
+    "split_quantity",
     "CLOCK_FORMS",
     "DURATION_FORMS",
     "PERCENT_FORMS",
@@ -208,3 +209,17 @@ def describe(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return repr(value)
+
+
+# A number followed by a unit: "300/day", "2.5h", "95%", "1e3/week".
+_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S.*?)?\s*$")
+
+
+def split_quantity(text: str) -> tuple[str, str] | None:
+    """A quantity as its number and its unit, or None when it does not start with a number.
+
+    >>> split_quantity("300/day"), split_quantity("2.5"), split_quantity("fast")
+    (('300', '/day'), ('2.5', ''), None)
+    """
+    match = _QUANTITY.match(text)
+    return None if match is None else (match.group(1), match.group(2) or "")

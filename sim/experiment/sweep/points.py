@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim._quantity import split_quantity
+from sim.scenario.units import split_quantity
 
 if TYPE_CHECKING:
     from sim.scenario.models import Sample, Scenario

@@ -252,7 +252,7 @@ def _run_points(
         point is recorded as failed instead of being sent anywhere."""
         for point in todo:
             try:
-                scenario = _lean(plan.point_scenario(point))
+                scenario = plan.point_scenario(point)
             except (ScenarioError, ValueError) as exc:
                 finish(point, {"rows": [], "error": one_line(exc), "seconds": 0.0})
                 continue
@@ -283,13 +283,6 @@ def _outcome(future: Future[PointOutcome]) -> PointOutcome:
     except Exception as exc:  # noqa: BLE001 - a lost worker, a broken pool: retried next run
         return {"rows": [], "error": f"the worker failed: {one_line(exc)}", "seconds": None}
 
-
-def _lean(scenario: Scenario) -> Scenario:
-    """The scenario without the file data it remembers: less to send to a worker."""
-    lean = scenario.model_copy()
-    lean._raw = {}
-    lean._source = None
-    return lean
 
 
 # --------------------------------------------------------------------------- results
