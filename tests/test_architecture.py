@@ -1,7 +1,9 @@
 """Imports point one way: configuration never imports SimPy; the model never draws or reads."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +43,16 @@ def test_model_stays_free_of_io_plotting_and_statistics(heavy):
 def test_import_sim_does_not_import_matplotlib():
     """``import sim`` stays light: plotting libraries load only when a plot is drawn."""
     assert "matplotlib" not in _loaded_after("sim")
+
+
+def test_import_contracts_hold():
+    """lint-imports keeps every contract of pyproject.toml: layers, a light engine, no cycles."""
+    from importlinter.cli import lint_imports
+
+    root = Path(__file__).resolve().parents[1]
+    previous = os.getcwd()
+    os.chdir(root)  # the contracts are read from the repository's pyproject.toml
+    try:
+        assert lint_imports(no_cache=True) == 0, "lint-imports: a contract is broken (see above)"
+    finally:
+        os.chdir(previous)

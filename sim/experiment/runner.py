@@ -100,7 +100,18 @@ def run(
 ) -> Results:
     """Run the base and every variant of ``scenario`` and return their :class:`Results`.
 
-    >>> results = sim.run(sim.load("scenarios/ecommerce.yaml"), replications=5)
+    >>> import sim
+    >>> desk = sim.loads('''
+    ... name: desk
+    ... run: {horizon: 30d, replications: 3}
+    ... demand: {arrivals: {rate: 20/h}}
+    ... staff: {agents: {headcount: 3}}
+    ... process: [{step: serve, staff: agents, time: {dist: exponential, mean: 6min}}]
+    ... ''')
+    >>> results = sim.run(desk, workers=1, progress=False)
+    >>> busy = results.metric("utilization", "agents").loc["desk", "mean"]  # 20/h x 6min / 3
+    >>> round(float(busy), 1)
+    0.7
 
     ``scenario`` may also be a file path or a list of scenarios (several files).
     ``replications``, ``seed`` and ``horizon`` (``"30d"``) override the file's ``run``
