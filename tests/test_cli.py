@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import sim
 import sim.experiment.runner
 from sim.cli.app import main
 from sim.output.report import FILES
@@ -96,6 +98,22 @@ def test_run_writes_the_contract_columns_for_base_and_variants(example_run):
         "ecommerce-baseline", "two_more_pickers", "higher_reorder_point",
         "faster_supplier", "peak_season",
     ]  # fmt: skip
+
+
+def test_run_json_records_the_files_settings_and_command(example_run):
+    """run.json says which file (with its SHA-256), seed, horizon, warm-up and --set made the run."""
+    _, out, _ = example_run
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["tool"] == {"name": "opsim", "version": sim.__version__}
+    assert record["command"] == "run" and record["overrides"] == ["run.warmup=1d"]
+    base = record["scenarios"][0]
+    assert base["name"] == "ecommerce-baseline"
+    digest = hashlib.sha256(Path(ECOMMERCE).read_bytes()).hexdigest()
+    assert base["files"] == [{"file": ECOMMERCE, "sha256": digest}]
+    assert (base["seed"], base["horizon_h"], base["warmup_h"], base["replications"]) == (
+        2026, 72.0, 24.0, 2,
+    )
+    assert record["started"] <= record["finished"]
 
 
 def test_quiet_prints_one_line_and_default_out_is_results_slash_name(

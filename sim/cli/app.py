@@ -198,6 +198,8 @@ def _run(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=False if args.quiet else None,
     )
+    results.record.argv = list(sys.argv)
+    results.record.overrides = list(args.set)
     if not args.quiet:
         print(format_table(results))
         print()

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.experiment import stats
+from sim.experiment.record import RunRecord
 from sim.experiment.stats import REPLICATION_COLUMNS
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class Results:
         base: str | None = None,
         scenarios: Sequence[Scenario] = (),
         baselines: Mapping[str, str] | None = None,
+        record: RunRecord | None = None,
     ) -> None:
         missing = [c for c in REPLICATION_COLUMNS if c not in replications.columns]
         if missing:
@@ -81,6 +83,8 @@ class Results:
         self.base = base if base is not None else self.names[0]
         self.baselines: dict[str, str] = {name: self.base for name in self.names}
         self.baselines.update(baselines or {})
+        #: What was run (``run.json``): files, settings, times and warnings.
+        self.record = record if record is not None else RunRecord("run")
 
     @classmethod
     def from_outputs(
@@ -89,6 +93,7 @@ class Results:
         scenarios: Sequence[Scenario],
         *,
         baselines: Mapping[str, str] | None = None,
+        record: RunRecord | None = None,
     ) -> Results:
         """Tabulate the model's replication outputs (in any order) for ``scenarios``.
 
@@ -121,6 +126,7 @@ class Results:
             base=scenarios[0].name if scenarios else None,
             scenarios=scenarios,
             baselines=baselines,
+            record=record,
         )
 
     # ----------------------------------------------------------------- tables

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError, SimulationError
 from sim.experiment.executors import TaskError, run_tasks
+from sim.experiment.record import RunRecord, ScenarioRecord
 
 if TYPE_CHECKING:
     from sim.experiment.results import Results
@@ -124,9 +125,16 @@ def run(
     from sim.model.build import simulate
 
     scenarios, baselines = plan(scenario, replications=replications, seed=seed, horizon=horizon)
+    record = RunRecord(
+        "run",
+        [ScenarioRecord.of(member) for member in scenarios],
+        workers=workers,
+        scheduler=scheduler,
+    )
     tasks = [(member, r) for member in scenarios for r in range(member.run.replications)]
     outputs = execute(simulate, tasks, workers=workers, scheduler=scheduler, progress=progress)
-    return Results.from_outputs(outputs, scenarios, baselines=baselines)
+    record.finish()
+    return Results.from_outputs(outputs, scenarios, baselines=baselines, record=record)
 
 
 def execute(

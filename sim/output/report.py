@@ -36,6 +36,7 @@ FILES = (
     "comparison.png",
     "cost_breakdown.png",
     "timeseries.png",
+    "run.json",
 )
 
 # Short labels for the headline metrics; units come from the data (fractions are
@@ -51,7 +52,7 @@ _LABELS = {
 
 
 def write_results(results: Results, out_dir: str | os.PathLike[str]) -> Path:
-    """Write ``summary.csv``, ``replications.csv`` and the figures into ``out_dir``.
+    """Write ``summary.csv``, ``replications.csv``, the figures and ``run.json`` into ``out_dir``.
 
     Floats are written in full (``repr``) precision, so the same numbers always give
     the same bytes. The files are first written to a temporary folder next to
@@ -73,6 +74,7 @@ def write_results(results: Results, out_dir: str | os.PathLike[str]) -> Path:
             ("timeseries.png", plots.timeseries_figure),
         ):
             plots.save_figure(draw(results), staging / name)
+        (staging / "run.json").write_text(results.record.to_json(), encoding="utf-8")
         if target.exists():
             # Replace our files one by one: the folder may hold other things of the user's.
             for name in FILES:
