@@ -64,7 +64,7 @@ def _count(name: str, value: object, minimum: int = 0) -> int:
     if isinstance(value, bool):
         raise ValueError(f"{name} must be a whole number >= {minimum} (got {value!r})")
     try:
-        number = operator.index(value)  # ints and numpy integers
+        number = operator.index(value)  # type: ignore[arg-type]  # ints, numpy integers
     except TypeError:
         if isinstance(value, float) and value.is_integer():
             number = int(value)
@@ -81,7 +81,7 @@ def _integer(name: str, value: object) -> int:
     """Return ``value`` as an int of any sign; integral floats like -3.0 are accepted."""
     if not isinstance(value, bool):
         try:
-            return operator.index(value)
+            return operator.index(value)  # type: ignore[arg-type]  # TypeError if not
         except TypeError:
             if isinstance(value, float) and value.is_integer():
                 return int(value)

@@ -31,7 +31,7 @@ def now() -> str:
     return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def scenario_files(scenario: Scenario) -> list[dict[str, str]]:
+def scenario_files(scenario: Scenario) -> list[dict[str, str | None]]:
     """Every file the scenario was read from (itself, then what it ``extends``), with its SHA-256.
 
     A scenario made in code has none. A file that can no longer be read is listed
@@ -65,7 +65,7 @@ class ScenarioRecord:
     """
 
     name: str
-    files: list[dict[str, Any]]
+    files: list[dict[str, str | None]]
     seed: int
     horizon_h: float
     warmup_h: float
@@ -74,7 +74,9 @@ class ScenarioRecord:
     precision: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, scenario: Scenario, files: list[dict[str, Any]] | None = None) -> ScenarioRecord:
+    def of(
+        cls, scenario: Scenario, files: list[dict[str, str | None]] | None = None
+    ) -> ScenarioRecord:
         """The record of ``scenario`` as it will run (files: those of the file it came from)."""
         run = scenario.run
         return cls(

@@ -168,7 +168,7 @@ def metric_bars(
         text = format_interval(m / scale, lo / scale, hi / scale, percent)
         inside = m >= 0.45 * reach
         x = 0.02 * reach if inside else max(np.nan_to_num(hi), np.nan_to_num(m)) + 0.02 * reach
-        ax.text(x, yi, text + ("%" if percent else ""), va="center", ha="left", fontsize=9,
+        ax.text(x, float(yi), text + ("%" if percent else ""), va="center", ha="left", fontsize=9,
                 color="white" if inside else "black",
                 fontweight="bold" if inside else None)  # fmt: skip
     right = max(reach, 100.0) if percent else reach
@@ -265,7 +265,7 @@ def cost_breakdown_figure(results: Results) -> Figure:
         text = f"revenue {money(r)}\ncost {money(cost)}\nincome {money(inc)}"
         if not sells:
             text = f"cost {money(cost)}"
-        ax.text(end + 0.015 * reach, yi, text, va="center", ha="left", fontsize=8.5)
+        ax.text(end + 0.015 * reach, float(yi), text, va="center", ha="left", fontsize=8.5)
     ax.set_xlim(0, reach * 1.22)
     ax.set_yticks(y, _scenario_labels(results))
     ax.invert_yaxis()

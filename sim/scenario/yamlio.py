@@ -60,7 +60,7 @@ _FLOAT_RE = re.compile(
 MAX_NODES = 1_000_000
 
 
-class YAML12Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class YAML12Loader(_BaseLoader):
     """PyYAML's safe loader with the YAML 1.2 core-schema implicit resolvers.
 
     Use it through :func:`parse_document`; its own ``construct_*`` methods are not
@@ -182,7 +182,13 @@ def _compose(text: str, file: str) -> Node | None:
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "cannot be read"
         context = exc.context_mark
-        if exc.problem and exc.context and context is not None and context.line != mark.line:
+        if (
+            exc.problem
+            and exc.context
+            and context is not None
+            and mark is not None
+            and context.line != mark.line
+        ):
             problem += f" ({exc.context} on line {context.line + 1})"
         raise ScenarioError.one(f"YAML syntax error: {problem}", file=file, line=line) from None
     except yaml.reader.ReaderError as exc:
@@ -232,6 +238,7 @@ class _Builder:
                 return self._mapping(node, path)
             if isinstance(node, SequenceNode):
                 return self._sequence(node, path)
+            assert isinstance(node, ScalarNode)  # the only other kind of node
             return self._scalar(node, path)
         finally:
             self.active.discard(id(node))

@@ -152,6 +152,7 @@ def run_point(scenario: Scenario, replications: int) -> PointOutcome:
     """
     started, cpu = time.perf_counter(), time.process_time()
     rows: list[list[Any]] = []
+    error: str | None = None
     try:
         from sim.model.build import simulate
 
@@ -163,8 +164,6 @@ def run_point(scenario: Scenario, replications: int) -> PointOutcome:
             )
     except Exception as exc:  # noqa: BLE001 - recorded as the point's failure
         rows, error = [], one_line(exc)
-    else:
-        error = None
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     return {"rows": rows, "error": error, "seconds": seconds, "cpu_seconds": cpu_seconds}
 
