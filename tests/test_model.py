@@ -387,11 +387,11 @@ def test_stock_and_staff_levels_stay_consistent_in_any_combination(
     model.run()
     stock = model.stocks[0]
     assert stock.on_hand >= 0 and stock.backordered >= 0 and stock.on_order >= 0
-    assert stock.backordered == sum(w[1] for w in stock.waiters)
+    assert stock.backordered == sum(b.owed for b in stock.backorders)
     assert stock.on_hand_level.level == stock.on_hand
     assert stock.backorder_level.level == stock.backordered
     if shelf_life is not None:
-        assert stock.on_hand == sum(batch[1] for batch in stock.batches)
+        assert stock.on_hand == sum(batch.units for batch in stock.batches)
     m = model.metrics()
     assert 0.0 <= m["utilization", "desk"] <= 1.0
     assert m["orders_completed", "all"] <= m["orders_arrived", "all"] + 100
