@@ -128,23 +128,12 @@ class Channel:
         self.arrivals.start(self.ctx, self.emit)
 
     def emit(self, lines: Sequence[KnownLine] | None = None) -> None:
-        """An order arrives now: its content drawn, or the given ``(sku, quantity)`` lines."""
-        now = self.env.now
-        self.flow.arrive(self.new_order(now, lines), now)
-
-    def order_at(self, t: float) -> None:
-        """Schedule one extra order at time ``t``, outside the arrival process (for tests)."""
-        self.ctx.schedule(t - self.env.now, self._extra)
-
-    def _extra(self, _event: Any) -> None:
-        self.emit()
-
-    def new_order(self, now: float, lines: Sequence[KnownLine] | None = None) -> Order:
-        """An order arriving now, with everything about it drawn from this channel's streams.
+        """An order arrives now, with everything about it drawn from this channel's streams.
 
         Given ``lines`` (each a SKU, by name or product index, and a quantity), the order
         holds those instead of drawn ones; its patience and task times are drawn as ever.
         """
+        now = self.env.now
         patience = self._patience
         deadline = now + patience() if patience is not None else _INF
         times = list(map(call, self._step_times))  # [draw() for ...] without a Python frame
@@ -161,4 +150,11 @@ class Channel:
                 qty = quantity()
                 made.append(Line(stocks[sku_index()], qty, qty, _INF))
                 units += qty
-        return Order(now, deadline, times, made, units, self.backorder)
+        self.flow.arrive(Order(now, deadline, times, made, units, self.backorder), now)
+
+    def order_at(self, t: float) -> None:
+        """Schedule one extra order at time ``t``, outside the arrival process (for tests)."""
+        self.ctx.schedule(t - self.env.now, self._extra)
+
+    def _extra(self, _event: Any) -> None:
+        self.emit()
