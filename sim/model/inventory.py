@@ -90,8 +90,7 @@ class Stock:
         self.shelf_life = spec.shelf_life
         self.supply = supply
         self.policy = policy
-        # Continuous review: the policy's look, called after every change of the position.
-        self._review = policy.review if policy.continuous else None
+        self._review: Callable[[Stock, float], None] | None = None  # set by start()
         self.resume = resume  # called with (order, now) when its backorders are all filled
         self.on_hand = spec.initial_stock
         self.on_order = 0
@@ -113,7 +112,10 @@ class Stock:
         """Time 0: the initial stock is fresh; the policy takes its first look."""
         if self.shelf_life is not None and self.on_hand:
             self._add_batch(self.on_hand, self.shelf_life)
-        self.policy.start(self, self.ctx)
+        policy = self.policy
+        # Continuous review: the policy's look, called after every change of the position.
+        self._review = policy.review if policy.continuous else None
+        policy.start(self, self.ctx)
 
     @property
     def position(self) -> int:
