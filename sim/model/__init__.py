@@ -8,6 +8,18 @@ Order intake (:mod:`~sim.model.orders`, timed by :mod:`~sim.model.arrivals`), in
 :mod:`~sim.model.build`. The engine imports numpy and SimPy (through its public API
 only), never pandas, matplotlib, YAML or scipy, and does no I/O: its rows are cheap to
 send between processes.
+
+Extension points, each documented with an example on its base class:
+
+* :class:`~sim.model.arrivals.ArrivalProcess`: when a channel's orders arrive
+  (``start(ctx, emit)``; ``emit()`` or ``emit(lines)``);
+* :class:`~sim.model.policies.ReorderPolicy`: when and how much a stock reorders,
+  registered by its scenario ``type`` (``review(stock, now)``, ``start(stock, ctx)``);
+* :class:`~sim.model.steps.Step` and :class:`~sim.model.steps.Route`: a kind of step
+  (``arrive(item, now)`` and one reporting surface), and where a step sends items
+  next (``done``, ``balk``, ``abandon``);
+* :class:`~sim.model.context.ModelContext`: what every part shares (clock, window,
+  random streams, ``schedule``).
 """
 
 from __future__ import annotations

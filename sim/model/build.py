@@ -151,7 +151,7 @@ class Model:
             self._sample(None, horizon)
 
     def _sample(self, _event: Any, at: float | None = None) -> None:
-        """Record every level; schedule the next sample (sample i is at i × horizon / 400)."""
+        """Record every level; schedule the next (sample i is at i × horizon / SERIES_POINTS)."""
         now = self.env.now if at is None else at
         rows = self.series
         for name, subject, owner, level in self._levels:

@@ -44,30 +44,25 @@ class ModelContext:
     >>> seen = []
     >>> _ = ctx.schedule(30.0, lambda event: seen.append((ctx.env.now, event.value)), "hello")
     >>> ctx.env.run(until=ctx.horizon)
-    >>> seen, ctx.in_window(30.0), ctx.in_window(12.0)
-    ([(30.0, 'hello')], True, False)
+    >>> seen, ctx.window
+    ([(30.0, 'hello')], (24.0, 48.0))
     """
 
-    __slots__ = ("env", "warmup", "horizon", "window", "seed", "replication")
+    __slots__ = ("env", "window", "horizon", "seed", "replication")
 
     def __init__(
         self, env: simpy.Environment, warmup: float, horizon: float, seed: int,
         replication: int,
     ) -> None:
         self.env = env
-        self.warmup = warmup
-        self.horizon = horizon
         self.window = (warmup, horizon)
+        self.horizon = horizon
         self.seed = seed
         self.replication = replication
 
     def stream(self, name: str) -> np.random.Generator:
         """The random stream ``name`` of this seed and replication (the same wherever it runs)."""
         return stream(self.seed, self.replication, name)
-
-    def in_window(self, t: float) -> bool:
-        """Whether time ``t`` counts in the statistics (``warmup <= t <= horizon``)."""
-        return self.warmup <= t <= self.horizon
 
     def schedule(
         self, delay: float, callback: Callable[[Timeout], None], value: Any = None

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from simpy import Timeout
 
-from sim.model.context import HOURS_PER_WEEK
+from sim.model.context import HOURS_PER_DAY, HOURS_PER_WEEK
 from sim.model.metrics import TimeAverage
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Pool", "weekly_levels"]
 
+_MINUTES_PER_DAY = round(HOURS_PER_DAY * 60)
 _MINUTES_PER_WEEK = HOURS_PER_WEEK * 60
 # Lazy deletion: the deque is rebuilt once more than this many abandoned items sit in it
 # (and they are more than half of it), so that a rebuild is rare and memory bounded.
@@ -54,7 +55,7 @@ def weekly_levels(shifts: list[Shift]) -> list[tuple[float, int]]:
     for shift in shifts:
         length = round(shift.length * 60)
         for day in shift.days:
-            start = (day * 24 * 60 + round(shift.start * 60)) % _MINUTES_PER_WEEK
+            start = (day * _MINUTES_PER_DAY + round(shift.start * 60)) % _MINUTES_PER_WEEK
             spans.append((start, length, shift.headcount))
             points.add(start)
             points.add((start + length) % _MINUTES_PER_WEEK)
