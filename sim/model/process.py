@@ -67,7 +67,12 @@ class Flow:
         """A new order enters the business."""
         if self.window[0] <= now <= self.window[1]:
             self.arrived += 1
-        self.proceed(order, now)
+        if self.allocate_at == 0:
+            self.proceed(order, now)
+        elif self.n_steps:  # proceed() without the allocation check, inlined (stage 0)
+            self.steps[0].arrive(order, now)
+        else:
+            self.complete(order, now)
 
     def proceed(self, order: Order, now: float) -> None:
         """Send the order to its next stage: allocation, a step, or completion.

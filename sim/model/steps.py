@@ -169,7 +169,11 @@ class StaffedStep(Step):
         item.waiting_in = None
         self.queue_length -= 1
         self.queue_level.add(now, -1)
-        self.wait.add(now, now - item.queued_since)
+        w0, w1 = self.window
+        if w0 <= now <= w1:  # self.wait.add(now, now - item.queued_since) inlined
+            wait = self.wait
+            wait.count += 1
+            wait.total += now - item.queued_since
         Timeout(  # as in arrive()
             self.env, item.times[self.index] + self.per_unit * item.units, item
         ).callbacks.append(self.finish)
