@@ -108,10 +108,10 @@ class Model:
             self.stocks.append(Stock(sku, product, ctx, supply, policy, self.flow.proceed))
 
         self.channels = []
-        for i, spec in enumerate(scenario.demand):
-            name = spec.name if spec.name is not None else str(i)
+        for i, demand in enumerate(scenario.demand):
+            name = demand.name if demand.name is not None else str(i)
             self.channels.append(
-                Channel(name, spec, ctx, self.stocks, self.flow, arrival_process(spec, name))
+                Channel(name, demand, ctx, self.stocks, self.flow, arrival_process(demand, name))
             )
 
         # What the series sampler reads, in catalog order within each kind of subject.

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from simpy import Timeout
 
@@ -155,7 +155,7 @@ class Stock:
         Timeout(self.env, use_by - self.env.now, batch).callbacks.append(self._expire)
 
     def _expire(self, event: Timeout) -> None:
-        batch = event.value
+        batch = cast(Batch, event.value)
         units = batch.units
         if not units:
             return
@@ -267,7 +267,7 @@ class Stock:
 
     def _receive(self, event: Timeout) -> None:
         """A purchase order arrives: shelve it, then fill backorders (the position stays)."""
-        units = event.value
+        units = cast(int, event.value)
         now = self.env.now
         self.on_order -= units
         if self.shelf_life is not None:

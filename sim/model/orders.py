@@ -20,9 +20,9 @@ product are allocated one after the other).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from operator import call
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["Channel", "Line", "Order"]
 
 _INF = math.inf
+Count = Callable[[], int]
 
 
 class Line:
@@ -111,8 +112,9 @@ class Channel:
         self._stocks = list(stocks)
         self._by_sku = {stock.name: stock for stock in self._stocks}
         if stocks:
-            self._lines = spec.lines.sampler(ctx.stream(f"lines:{name}"))
-            self._quantity = spec.quantity.sampler(ctx.stream(f"quantity:{name}"))
+            # Count samplers give whole numbers (typed as the float samplers they share).
+            self._lines = cast(Count, spec.lines.sampler(ctx.stream(f"lines:{name}")))
+            self._quantity = cast(Count, spec.quantity.sampler(ctx.stream(f"quantity:{name}")))
             names = [s.name for s in stocks]
             mix = spec.sku_mix
             weights = np.array(

@@ -194,7 +194,7 @@ class StaffedStep(Step):
 
 def _patience_ends(event: Timeout) -> None:
     """An item's deadline: if it is still in a queue (whichever step's), it leaves."""
-    item = event.value
+    item: Any = event.value
     step = item.waiting_in
     if step is None:
         return
