@@ -1,8 +1,8 @@
 """Inventory: the stock of one SKU, how orders take from it and how it is replenished.
 
 Picture a shelf and a clipboard. The shelf holds the units **on hand** (for a
-perishable product, :class:`Batch` es in the order they came in, each with its use-by
-time). The clipboard lists units **on order** from the supplier and units
+perishable product, batches in the order they came in, each a :class:`Batch` with its
+use-by time). The clipboard lists units **on order** from the supplier and units
 **backordered**: promised to customers who are waiting for them, first come first
 served (one :class:`Backorder` per short order line). The **inventory position** =
 on hand + on order − backordered is what the reorder policy looks at: a
