@@ -18,7 +18,7 @@ from sim.model.context import ModelContext
 from sim.model.policies import POLICIES, ReorderPolicy, reorder_policy
 from sim.model.process import Flow
 from sim.model.staff import Pool
-from sim.model.steps import StaffedStep
+from sim.model.steps import StaffedStep, Step
 from sim.scenario.models import POLICY_TYPES, Scenario, StaffPool
 
 SIM = Path(__file__).resolve().parents[1] / "sim"
@@ -221,3 +221,28 @@ def test_a_staffed_step_and_its_pool_serve_any_item_on_any_route():
     assert (step.reached, step.balked, step.queue_length) == (4, 1, 0)
     assert step.wait.mean == pytest.approx((0.0 + 0.4) / 2)
     assert pool.busy == 0 and not pool.queue
+
+
+class Hold(Step):
+    """The example of Step's docstring: a step that holds items for a fixed time."""
+
+    __slots__ = ("hours",)
+
+    def arrive(self, item, now):
+        if self.window[0] <= now <= self.window[1]:
+            self.reached += 1
+            self.wait.count += 1  # no queue: a wait of 0
+        self.ctx.schedule(self.hours, lambda event: self.route.done(item, self.env.now))
+
+
+def test_a_new_kind_of_step_has_the_reporting_surface_of_every_step():
+    """A step written on the Step base class reports like the built-in ones and routes on."""
+    ctx = ModelContext(simpy.Environment(), warmup=0.0, horizon=10.0, seed=0, replication=0)
+    hold = Hold("cool", 0, 0.0, ctx)
+    hold.hours = 2.0
+    hold.route = log = Log()
+    ctx.schedule(1.0, lambda event: hold.arrive(Lead("A", 0.0), ctx.env.now))
+    ctx.env.run(until=ctx.horizon)
+    assert log.events == [("done", "A", 3.0)]
+    assert (hold.reached, hold.balked, hold.queue_length, hold.wait.mean) == (1, 0, 0, 0.0)
+    assert hold.queue_level.mean() == 0.0
