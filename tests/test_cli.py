@@ -101,7 +101,7 @@ def test_run_writes_the_contract_columns_for_base_and_variants(example_run):
 
 
 def test_run_json_records_the_files_settings_and_command(example_run):
-    """run.json says which file (with its SHA-256), seed, horizon, warm-up and --set made the run."""
+    """run.json says which file (and its SHA-256), seed, horizon, warm-up and --set made it."""
     _, out, _ = example_run
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert record["tool"] == {"name": "opsim", "version": sim.__version__}

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.model.build import SERIES_POINTS, Model, simulate
-from sim.model.catalog import CURRENCY, METRICS, SERIES
+from sim.model.catalog import CURRENCY, METRICS, REQUIREMENTS, SERIES
 from sim.scenario.models import Scenario
 
 # The full example of docs/scenario-format.md, sections put together.
@@ -138,6 +138,11 @@ def test_catalog_lists_exactly_the_metrics_of_outputs_md():
     """The catalog has every metric of the outputs contract, with the same subjects."""
     assert {m.name: set(m.subjects) for m in METRICS} == OUTPUTS_TABLE
     assert {s.name for s in SERIES} == {"on_hand", "backorders", "queue", "busy", "on_duty"}
+
+
+def test_every_metric_requirement_is_one_the_model_decides():
+    """Each metric's ``requires`` is None or one of the catalog's REQUIREMENTS."""
+    assert {m.requires for m in METRICS} <= {None, *REQUIREMENTS}
 
 
 def test_every_metric_is_reported_for_every_subject_of_the_full_example():
@@ -387,11 +392,11 @@ def test_stock_and_staff_levels_stay_consistent_in_any_combination(
     model.run()
     stock = model.stocks[0]
     assert stock.on_hand >= 0 and stock.backordered >= 0 and stock.on_order >= 0
-    assert stock.backordered == sum(w[1] for w in stock.waiters)
+    assert stock.backordered == sum(b.owed for b in stock.backorders)
     assert stock.on_hand_level.level == stock.on_hand
     assert stock.backorder_level.level == stock.backordered
     if shelf_life is not None:
-        assert stock.on_hand == sum(batch[1] for batch in stock.batches)
+        assert stock.on_hand == sum(batch.units for batch in stock.batches)
     m = model.metrics()
     assert 0.0 <= m["utilization", "desk"] <= 1.0
     assert m["orders_completed", "all"] <= m["orders_arrived", "all"] + 100

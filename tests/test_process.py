@@ -168,14 +168,16 @@ def test_every_order_is_accounted_for(pools, steps, patience, rate, seed):
     model = Model(Scenario.model_validate(data), 0)
     model.run()
     flow = model.flow
-    waiting = sum(step.waiting for step in model.steps)
-    live = sum(sum(1 for o in pool.queue if o.waiting is not None) for pool in model.pools.values())
+    waiting = sum(step.queue_length for step in model.steps)
+    live = sum(
+        sum(1 for o in pool.queue if o.waiting_in is not None) for pool in model.pools.values()
+    )
     busy = sum(pool.busy for pool in model.pools.values())
     assert waiting == live
-    assert flow.arrived == flow.completed + flow.balked + flow.abandoned_count + waiting + busy
+    assert flow.arrived == flow.completed + flow.balked + flow.abandoned + waiting + busy
     assert flow.balked == sum(step.balked for step in model.steps)
     for pool in model.pools.values():
         assert pool.busy <= pool.on_duty or pool.overtime_level.level == pool.busy - pool.on_duty
         assert pool.busy_level.level == pool.busy
         if pool.busy < pool.on_duty:  # work-conserving: no one waits while a worker is free
-            assert all(o.waiting is None for o in pool.queue)
+            assert all(o.waiting_in is None for o in pool.queue)

@@ -1,9 +1,12 @@
 """Catalog: the single source of truth for every metric and series the model reports.
 
 Each metric has a name (exactly as in ``docs/outputs.md``), a unit, the kinds of
-subject it is reported for (``sku``, ``step``, ``pool`` or ``all``) and its meaning
-in one line. The model emits its rows in catalog order; the results layer and the
-reference docs read their units and meanings from here.
+subject it is reported for (``sku``, ``step``, ``pool`` or ``all``), its meaning in
+one line and what the scenario must have for it to be reported (``requires``). Each
+series names the level it samples on its subjects. The model emits its metric rows in
+catalog order, leaves out those whose requirement the scenario lacks, and samples the
+series listed here, :data:`SERIES_POINTS` times over the horizon; the results layer
+and the reference docs read units and meanings from here.
 
 Money is reported in the scenario's currency: its unit is the placeholder
 :data:`CURRENCY`, which :func:`unit_of` fills in.
@@ -20,18 +23,30 @@ Definitions where ``outputs.md`` is brief:
   window; the 95th percentile comes from a bounded-memory sketch (within 0.5%).
 * ``on_time_rate`` is reported only when ``service.promise`` is set.
 * Inventory metrics (``requires="products"``) are left out when there are no
-  products; staff metrics (``requires="staff"``) when there is no staff; step metrics
-  when there are no timed steps. Money lines for ``all`` are always reported.
+  products, ``on_time_rate`` (``requires="promise"``) when there is no promise; staff
+  metrics (``requires="staff"``) have no subject when there is no staff, nor step
+  metrics (``requires="steps"``) when there are no timed steps. Money lines for
+  ``all`` are always reported.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CURRENCY", "METRICS", "SERIES", "Metric", "Series", "metric", "unit_of"]
+__all__ = [
+    "CURRENCY", "METRICS", "REQUIREMENTS", "SERIES", "SERIES_POINTS", "Metric", "Series",
+    "metric", "unit_of",
+]
 
 #: Placeholder in a money metric's unit for the scenario's currency code.
 CURRENCY = "{currency}"
+
+#: What a metric may require of the scenario (``Metric.requires``).
+REQUIREMENTS = ("products", "staff", "steps", "promise")
+
+#: Number of intervals the series sampler divides ``[0, horizon]`` into (so each series
+#: has ``SERIES_POINTS + 1`` samples, the last at the horizon).
+SERIES_POINTS = 400
 
 
 @dataclass(frozen=True)
@@ -42,17 +57,18 @@ class Metric:
     unit: str
     subjects: tuple[str, ...]  # kinds of subject, in report order: "sku", "step", "pool", "all"
     meaning: str
-    requires: str | None = None  # "products", "staff", "steps" or "promise": else omitted
+    requires: str | None = None  # one of REQUIREMENTS: omitted when the scenario lacks it
 
 
 @dataclass(frozen=True)
 class Series:
-    """A level sampled at ~400 evenly spaced times over ``[0, horizon]``."""
+    """A level sampled at ``SERIES_POINTS + 1`` evenly spaced times over ``[0, horizon]``."""
 
     name: str
     unit: str
     subject: str  # "sku", "step" or "pool"
     meaning: str
+    level: str  # the attribute of the subject's model object (Stock, Step, Pool) sampled
 
 
 _P, _S, _T = "products", "staff", "steps"
@@ -119,11 +135,11 @@ METRICS: tuple[Metric, ...] = (
 )
 
 SERIES: tuple[Series, ...] = (
-    Series("on_hand", "units", "sku", "units on hand"),
-    Series("backorders", "units", "sku", "units backordered"),
-    Series("queue", "orders", "step", "orders waiting at the step"),
-    Series("busy", "workers", "pool", "workers busy on a task"),
-    Series("on_duty", "workers", "pool", "workers on duty"),
+    Series("on_hand", "units", "sku", "units on hand", "on_hand"),
+    Series("backorders", "units", "sku", "units backordered", "backordered"),
+    Series("queue", "orders", "step", "orders waiting at the step", "queue_length"),
+    Series("busy", "workers", "pool", "workers busy on a task", "busy"),
+    Series("on_duty", "workers", "pool", "workers on duty", "on_duty"),
 )
 
 _BY_NAME = {m.name: m for m in METRICS}

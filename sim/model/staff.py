@@ -1,7 +1,8 @@
 """Staff: pools of interchangeable workers, on duty by headcount or by weekly shifts.
 
-A pool is a room of workers and one first-come first-served line of orders in front
-of it, shared by every step the pool works on. The room's size (*on duty*) follows
+A pool is a room of workers and one first-come first-served line of work in front of
+it (orders today; anything a :class:`~sim.model.steps.StaffedStep` routes, such as a
+sales lead), shared by every step the pool works on. The room's size (*on duty*) follows
 the weekly shift plan; the number at work (*busy*) never exceeds it when a task
 starts. When a shift ends mid-task the worker finishes the task: that time is
 **overtime**, the integral of ``max(0, busy - on_duty)``, and no new task starts until
@@ -9,7 +10,7 @@ starts. When a shift ends mid-task the worker finishes the task: that time is
 
 The pool is a small class of counters and a deque rather than a ``simpy.Resource``:
 a resource costs a request event, a release event and a process switch per task.
-Abandoned orders are left in the deque and skipped when popped (lazy deletion); the
+Abandoned items are left in the deque and skipped when popped (lazy deletion); the
 deque is compacted when they outnumber the live entries, so memory stays bounded.
 """
 
@@ -18,17 +19,22 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from simpy import Timeout
+
+from sim.model.context import HOURS_PER_DAY, HOURS_PER_WEEK
 from sim.model.metrics import TimeAverage
 
 if TYPE_CHECKING:
-    import simpy
-
+    from sim.model.context import ModelContext
     from sim.scenario.models import Shift, StaffPool
 
 __all__ = ["Pool", "weekly_levels"]
 
-HOURS_PER_WEEK = 168
+_MINUTES_PER_DAY = round(HOURS_PER_DAY * 60)
 _MINUTES_PER_WEEK = HOURS_PER_WEEK * 60
+# Lazy deletion: the deque is rebuilt once more than this many abandoned items sit in it
+# (and they are more than half of it), so that a rebuild is rare and memory bounded.
+_COMPACT_AFTER = 64
 
 
 def weekly_levels(shifts: list[Shift]) -> list[tuple[float, int]]:
@@ -49,7 +55,7 @@ def weekly_levels(shifts: list[Shift]) -> list[tuple[float, int]]:
     for shift in shifts:
         length = round(shift.length * 60)
         for day in shift.days:
-            start = (day * 24 * 60 + round(shift.start * 60)) % _MINUTES_PER_WEEK
+            start = (day * _MINUTES_PER_DAY + round(shift.start * 60)) % _MINUTES_PER_WEEK
             spans.append((start, length, shift.headcount))
             points.add(start)
             points.add((start + length) % _MINUTES_PER_WEEK)
@@ -65,21 +71,18 @@ class Pool:
     """Workers of one staff pool: how many are on duty, how many are busy, who waits."""
 
     __slots__ = (
-        "name", "env", "wage", "window", "on_duty", "busy", "queue", "steps", "dead",
+        "name", "env", "wage", "window", "on_duty", "busy", "queue", "dead",
         "busy_level", "on_duty_level", "overtime_level", "_levels", "_next", "_week",
     )
 
-    def __init__(
-        self, name: str, spec: StaffPool, env: simpy.Environment, window: tuple[float, float]
-    ) -> None:
+    def __init__(self, name: str, spec: StaffPool, ctx: ModelContext) -> None:
         self.name = name
-        self.env = env
+        self.env = ctx.env
         self.wage = spec.wage
-        self.window = window
+        self.window = window = ctx.window
         self.busy = 0
-        self.queue: deque[Any] = deque()  # orders waiting for any step of this pool, FIFO
-        self.steps: list[Any] = []  # the StaffedSteps served by this pool
-        self.dead = 0  # abandoned orders still sitting in the deque
+        self.queue: deque[Any] = deque()  # items waiting for any step of this pool, FIFO
+        self.dead = 0  # abandoned items still sitting in the deque
         if spec.shifts is None:
             assert spec.headcount is not None
             self._levels = [(0.0, spec.headcount)]
@@ -101,7 +104,7 @@ class Pool:
             self._next = 0
             self._week += 1
         hour = self._week * HOURS_PER_WEEK + self._levels[self._next][0]
-        self.env.timeout(hour - self.env.now).callbacks.append(self._shift_change)
+        Timeout(self.env, hour - self.env.now).callbacks.append(self._shift_change)
 
     def _shift_change(self, _event: Any) -> None:
         self.set_on_duty(self.env.now, self._levels[self._next][1])
@@ -109,7 +112,7 @@ class Pool:
         self._schedule_change()
 
     def set_on_duty(self, now: float, level: int) -> None:
-        """Workers come on or go off duty; newly free workers take waiting orders."""
+        """Workers come on or go off duty; newly free workers take waiting items."""
         busy = self.busy
         old_over = busy - self.on_duty if busy > self.on_duty else 0
         new_over = busy - level if busy > level else 0
@@ -119,38 +122,38 @@ class Pool:
         self.on_duty = level
         queue = self.queue
         while self.busy < level and queue:
-            order = queue.popleft()
-            step = order.waiting
+            item = queue.popleft()
+            step = item.waiting_in
             if step is None:  # abandoned: lazily deleted here
                 self.dead -= 1
                 continue
             self.busy += 1
             self.busy_level.add(now, 1)
-            step.start(order, now)
+            step.start(item, now)
 
     # ----------------------------------------------------------------- tasks
     def release(self, now: float) -> None:
-        """A worker finished a task: take the next waiting order, or go idle (or home)."""
+        """A worker finished a task: take the next waiting item, or go idle (or home)."""
         busy = self.busy
         if busy > self.on_duty:  # working past the end of the shift: go home
             self.overtime_level.add(now, -1)
         elif busy == self.on_duty:
             queue = self.queue
             while queue:
-                order = queue.popleft()
-                step = order.waiting
+                item = queue.popleft()
+                step = item.waiting_in
                 if step is not None:
-                    step.start(order, now)  # the same worker goes straight on
+                    step.start(item, now)  # the same worker goes straight on
                     return
                 self.dead -= 1
         self.busy = busy - 1
         self.busy_level.add(now, -1)
 
-    def forget(self, order: Any) -> None:
-        """An order left the queue without being served; compact the deque if it is mostly dead."""
+    def forget(self, item: Any) -> None:
+        """An item left the queue without being served; compact the deque if it is mostly dead."""
         self.dead += 1
-        if self.dead > 64 and self.dead > len(self.queue) // 2:
-            self.queue = deque(o for o in self.queue if o.waiting is not None)
+        if self.dead > _COMPACT_AFTER and self.dead > len(self.queue) // 2:
+            self.queue = deque(o for o in self.queue if o.waiting_in is not None)
             self.dead = 0
 
     # ----------------------------------------------------------------- results

@@ -9,13 +9,12 @@ on how often another is reordered.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sim.model.streams import stream
+from simpy import Timeout
 
 if TYPE_CHECKING:
-    import simpy
-
+    from sim.model.context import ModelContext
     from sim.scenario.models import Supplier
 
 __all__ = ["SupplyLine"]
@@ -26,20 +25,17 @@ class SupplyLine:
 
     __slots__ = ("supplier", "env", "order_cost", "min_order", "_lead_time")
 
-    def __init__(
-        self, supplier: str, spec: Supplier, sku: str, env: simpy.Environment,
-        seed: int, replication: int,
-    ) -> None:
+    def __init__(self, supplier: str, spec: Supplier, sku: str, ctx: ModelContext) -> None:
         self.supplier = supplier
-        self.env = env
+        self.env = ctx.env
         self.order_cost = spec.order_cost
         self.min_order = spec.min_order or 0
-        self._lead_time = spec.lead_time.sampler(stream(seed, replication, f"lead_time:{sku}"))
+        self._lead_time = spec.lead_time.sampler(ctx.stream(f"lead_time:{sku}"))
 
     def order_size(self, wanted: int) -> int:
         """The units actually ordered: at least the supplier's minimum."""
         return wanted if wanted >= self.min_order else self.min_order
 
-    def place(self, units: int, receive: Callable[[Any], None]) -> None:
+    def place(self, units: int, receive: Callable[[Timeout], None]) -> None:
         """Send a purchase order; ``receive`` gets an event whose ``value`` is ``units``."""
-        self.env.timeout(self._lead_time(), units).callbacks.append(receive)
+        Timeout(self.env, self._lead_time(), units).callbacks.append(receive)
