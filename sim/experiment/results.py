@@ -29,6 +29,7 @@ import pandas as pd
 from sim.experiment import stats
 from sim.experiment.record import RunRecord
 from sim.experiment.stats import REPLICATION_COLUMNS
+from sim.model.catalog import SERIES_POINTS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -40,9 +41,6 @@ __all__ = ["REPLICATION_COLUMNS", "SERIES_COLUMNS", "Results"]
 #: Columns of the recorded time series, one row per observation, in order.
 SERIES_COLUMNS = ("scenario", "replication", "series", "subject", "time_h", "value")
 
-# Time series whose replications were observed at different times are averaged on a
-# common grid of at most this many points (each replication holds its last level).
-_GRID_POINTS = 400
 
 
 class Results:
@@ -144,7 +142,7 @@ class Results:
     def metric(self, name: str, subject: str = "all") -> pd.DataFrame:
         """One metric for one subject, a row per scenario: ``mean, ci_low, ci_high, sd, n, unit``.
 
-        >>> results.metric("wait_mean_h", "pick_pack")  # doctest: +SKIP
+        For example ``results.metric("wait_mean_h", "pick_pack")``.
         """
         table = self._summary
         rows = table[(table["metric"] == name) & (table["subject"] == subject)]
@@ -319,7 +317,7 @@ def _mean_over_replications(group: pd.DataFrame) -> tuple[np.ndarray, np.ndarray
     # Observed at different times: hold each replication's level until its next change.
     start = min(t[0] for t, _ in by_replication if len(t))
     end = max(t[-1] for t, _ in by_replication if len(t))
-    grid = np.linspace(start, end, _GRID_POINTS)
+    grid = np.linspace(start, end, SERIES_POINTS)  # as many points as the model samples
     levels = []
     for times, values in by_replication:
         order = np.argsort(times, kind="stable")

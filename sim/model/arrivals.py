@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from simpy import Timeout
 
 from sim.model.context import HOURS_PER_WEEK
-from sim.scenario.distributions import _blocks
+from sim.scenario.distributions import from_blocks
 
 if TYPE_CHECKING:
     from sim.model.context import ModelContext
@@ -99,7 +99,7 @@ class PoissonArrivals(ArrivalProcess):
         if not self.rate > 0:
             return
         rng = ctx.stream(self.stream_name)
-        self._unit_exp = _blocks(lambda n: rng.standard_exponential(n)).__next__
+        self._unit_exp = from_blocks(lambda n: rng.standard_exponential(n))
         self._env = ctx.env
         self._emit = emit
         ctx.schedule(self._next_time(0.0), self._arrive)

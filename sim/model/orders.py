@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from sim.scenario.distributions import _blocks
+from sim.scenario.distributions import blocks
 
 if TYPE_CHECKING:
     from sim.model.arrivals import ArrivalProcess, KnownLine
@@ -123,7 +123,7 @@ class Channel:
             p = weights / weights.sum()
             sku_rng = ctx.stream(f"sku:{name}")
             count = len(names)
-            self._sku = _blocks(lambda n: sku_rng.choice(count, n, p=p)).__next__
+            self._sku = blocks(lambda n: sku_rng.choice(count, n, p=p)).__next__
 
     def start(self) -> None:
         """Time 0: the arrival process begins."""

@@ -28,6 +28,8 @@ __all__ = [
     "CountDist",
     "DurationDist",
     "Sampler",
+    "blocks",
+    "from_blocks",
 ]
 
 #: Values drawn from numpy per refill of a sampler.
@@ -36,7 +38,7 @@ BLOCK = 512
 Sampler = Callable[[], float]
 
 
-def _blocks(draw: Callable[[int], np.ndarray]) -> Iterator[Any]:
+def blocks(draw: Callable[[int], np.ndarray]) -> Iterator[Any]:
     """The values of ``draw(BLOCK)``, block after block, for ever, one at a time.
 
     Made of C iterators (``iter(callable, sentinel)`` never meets its sentinel, as
@@ -47,8 +49,9 @@ def _blocks(draw: Callable[[int], np.ndarray]) -> Iterator[Any]:
     return itertools.chain.from_iterable(iter(lambda: draw(BLOCK).tolist(), None))
 
 
-def _from_blocks(draw: Callable[[int], np.ndarray]) -> Sampler:
-    return _blocks(draw).__next__
+def from_blocks(draw: Callable[[int], np.ndarray]) -> Sampler:
+    """A sampler handing out the values of ``draw(BLOCK)`` one at a time (see :func:`blocks`)."""
+    return blocks(draw).__next__
 
 
 def _constant(value: float) -> Sampler:
@@ -123,7 +126,7 @@ class Exponential(StrictModel):
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         scale = self.mean_
-        return _from_blocks(lambda n: rng.exponential(scale, n))
+        return from_blocks(lambda n: rng.exponential(scale, n))
 
 
 class Uniform(StrictModel):
@@ -149,7 +152,7 @@ class Uniform(StrictModel):
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         lo, hi = self.min, self.max
-        return _from_blocks(lambda n: rng.uniform(lo, hi, n))
+        return from_blocks(lambda n: rng.uniform(lo, hi, n))
 
 
 class Triangular(StrictModel):
@@ -182,7 +185,7 @@ class Triangular(StrictModel):
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         a, c, b = self.min, self.mode, self.max
-        return _from_blocks(lambda n: rng.triangular(a, c, b, n))
+        return from_blocks(lambda n: rng.triangular(a, c, b, n))
 
 
 class Normal(StrictModel):
@@ -223,7 +226,7 @@ class Normal(StrictModel):
                 bad = out < 0
             return out
 
-        return _from_blocks(draw)
+        return from_blocks(draw)
 
 
 class _MeanAndSpread(StrictModel):
@@ -262,7 +265,7 @@ class LogNormal(_MeanAndSpread):
         sigma2 = math.log1p(cv * cv)
         mu = math.log(self.mean_) - sigma2 / 2
         sigma = math.sqrt(sigma2)
-        return _from_blocks(lambda n: rng.lognormal(mu, sigma, n))
+        return from_blocks(lambda n: rng.lognormal(mu, sigma, n))
 
 
 class Gamma(_MeanAndSpread):
@@ -274,7 +277,7 @@ class Gamma(_MeanAndSpread):
         cv = self.coefficient_of_variation
         shape = 1 / (cv * cv)
         scale = self.mean_ / shape
-        return _from_blocks(lambda n: rng.gamma(shape, scale, n))
+        return from_blocks(lambda n: rng.gamma(shape, scale, n))
 
 
 class Erlang(StrictModel):
@@ -299,7 +302,7 @@ class Erlang(StrictModel):
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         k, scale = self.k, self.mean_ / self.k
-        return _from_blocks(lambda n: rng.gamma(k, scale, n))
+        return from_blocks(lambda n: rng.gamma(k, scale, n))
 
 
 class Weibull(StrictModel):
@@ -327,7 +330,7 @@ class Weibull(StrictModel):
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         shape, scale = self.shape, self.scale
-        return _from_blocks(lambda n: scale * rng.weibull(shape, n))
+        return from_blocks(lambda n: scale * rng.weibull(shape, n))
 
 
 def _check_weights(values: list[Any], weights: list[float] | None) -> None:
@@ -378,7 +381,7 @@ class _Empirical(StrictModel):
     def sampler(self, rng: np.random.Generator) -> Sampler:
         values: np.ndarray = np.asarray(self.values, dtype=self._DTYPE)
         p = _probabilities(len(values), self.weights)
-        return _from_blocks(lambda n: rng.choice(values, n, p=p))
+        return from_blocks(lambda n: rng.choice(values, n, p=p))
 
 
 class EmpiricalDuration(_Empirical):
@@ -467,7 +470,7 @@ class PoissonCount(StrictModel):
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         lam, low = self.mean_ - self.min, self.min
-        return _from_blocks(lambda n: rng.poisson(lam, n) + low)
+        return from_blocks(lambda n: rng.poisson(lam, n) + low)
 
 
 class GeometricCount(StrictModel):
@@ -487,7 +490,7 @@ class GeometricCount(StrictModel):
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         p = 1 / self.mean_
-        return _from_blocks(lambda n: rng.geometric(p, n))
+        return from_blocks(lambda n: rng.geometric(p, n))
 
 
 class UniformCount(StrictModel):
@@ -513,7 +516,7 @@ class UniformCount(StrictModel):
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
         lo, hi = self.min, self.max
-        return _from_blocks(lambda n: rng.integers(lo, hi, n, endpoint=True))
+        return from_blocks(lambda n: rng.integers(lo, hi, n, endpoint=True))
 
 
 class EmpiricalCount(_Empirical):
