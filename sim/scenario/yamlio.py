@@ -18,6 +18,11 @@ this module reads files as YAML 1.2 (the core schema) instead, once, for every f
 The file is composed into PyYAML's node tree once (by the C parser when available),
 and turned into plain dicts, lists and scalars here, recording for every key path the
 line it was written on, so that a later error can point at ``shop.yaml:12``.
+
+A syntax error is said in the planner's words where it can be
+(:func:`explain_syntax_error`): a tab used to indent, a non-breaking space, a key
+indented unlike its neighbours (at the line to fix, which is often a line or more
+before the one where PyYAML gave up).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from sim.scenario.units import ODD_SPACES
 __all__ = [
     "Document",  # defined in sim.scenario.paths (no YAML needed to use one); read here
     "YAML12Loader",
+    "explain_syntax_error",
     "parse_document",
     "parse_value",
     "read_document",
