@@ -200,10 +200,10 @@ def test_a_policy_that_cannot_cover_the_lead_time_demand_says_how_short_it_falls
 
 
 def test_with_lost_sales_the_supply_check_bounds_the_share_served():
-    """r + Q = 100 of 250: at most 40% of the demand can be served."""
+    """r + Q = 100 of 250: at most 40% of the demand can be sold."""
     text = SHOP % {"when": "lost", "policy": "{type: r_Q, r: 20, Q: 80}"}
     (finding,) = found(text, "supply")
-    assert "(r + Q = 100): at most 40% of it can be served" in finding.message
+    assert "(r + Q = 100): at most 40% of it can be sold" in finding.message
 
 
 def test_a_policy_that_covers_the_lead_time_demand_raises_nothing():

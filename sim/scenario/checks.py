@@ -471,7 +471,7 @@ def supply(facts: Facts) -> Iterator[Finding]:
     order-up-to level (S; r + Q for r_Q; plus the supplier's ``min_order`` where that
     can raise an order past it). When demand over the lead time is more than that, the
     stock cannot keep up: with backorders, on average at least the difference is
-    backordered; with lost sales, at most that level ÷ the lead-time demand is served.
+    backordered; with lost sales, at most that level ÷ the lead-time demand is sold.
     """
     scenario = facts.scenario
     for sku, product in scenario.products.items():
@@ -496,7 +496,7 @@ def supply(facts: Facts) -> Iterator[Finding]:
             continue
         lost = all(c.spec.when_out_of_stock == "lost" for c in facts.channels if _orders(c, sku))
         then = (
-            f"at most {_percent(most / demand)} of it can be served"
+            f"at most {_percent(most / demand)} of it can be sold"
             if lost
             else f"on average at least {demand - most:,.0f} units will be backordered"
         )
