@@ -247,8 +247,9 @@ def explain_syntax_error(text: str, row: int, column: int, problem: str) -> tupl
     if "\t" in indent or here[column : column + 1] == "\t":
         return row + 1, "a tab character: indent with spaces (YAML does not allow tabs to indent)"
     for back in range(min(row, len(lines) - 1), max(-1, row - 3), -1):
+        code = lines[back].split("#", 1)[0]  # in a comment, an odd space does no harm
         for char, name in ODD_SPACES.items():
-            if char in lines[back]:
+            if char in code:
                 return back + 1, (
                     f"{name}, often pasted from a web page or a word processor: "
                     "replace it with an ordinary space"
