@@ -6,10 +6,12 @@ offered load is compared with the utilization the simulation measures.
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 import sim
-from sim.output.report import format_table
+from sim.output.report import format_html, format_table
 from sim.scenario.checks import Facts, check, warnings
 from sim.scenario.loader import loads
 
@@ -312,12 +314,24 @@ def test_sim_check_is_the_front_door():
     assert sim.check is check
 
 
-def test_a_run_records_the_warnings_and_prints_them_under_the_table():
-    """sim.run() keeps the findings in results.record.warnings; the table shows them."""
+@pytest.fixture(scope="module")
+def overloaded_run():
+    """A short run of the 350/h desk, in this process."""
     scenario = loads(DESK % {"rate": "350/h"}).with_changes(
         {"run.horizon": "2d", "run.warmup": "1d", "run.replications": 2}
     )
-    results = sim.run(scenario, workers=1, progress=False)
-    (line,) = results.record.warnings
+    return sim.run(scenario, workers=1, progress=False)
+
+
+def test_a_run_records_the_warnings_and_prints_them_under_the_table(overloaded_run):
+    """sim.run() keeps the findings in results.record.warnings; the table shows them."""
+    (line,) = overloaded_run.record.warnings
     assert line.startswith("warning: <string>:6: staff.desk: serve needs 583%")
-    assert format_table(results).endswith(f"Found before the run (also in run.json):\n  {line}")
+    footnote = f"Found before the run (also in run.json):\n  {line}"
+    assert format_table(overloaded_run).endswith(footnote)
+
+
+def test_the_notebook_table_shows_the_warnings_too(overloaded_run):
+    """The HTML a notebook shows for a Results ends with the same warning."""
+    (line,) = overloaded_run.record.warnings
+    assert format_html(overloaded_run).endswith(f"<br>{html.escape(line)}</small></p></div>")

@@ -193,10 +193,13 @@ def format_html(results: Results) -> str:
             for i, c in enumerate(row)
         )
         rows.append(f"<tr{style}>{tds}</tr>")
+    notes = [_legend(results), _footnotes(results)[1:]]  # the legend, then any warnings
+    paragraphs = "".join(
+        f"<p><small>{'<br>'.join(html.escape(line.strip()) for line in lines)}</small></p>"
+        for lines in notes
+        if lines
+    )
     return (
         f"<div><p><b>{html.escape(_title(results))}</b></p>"
-        f"<table>{''.join(rows)}</table>"
-        f"<p><small>{'<br>'.join(html.escape(line) for line in _legend(results))}</small></p>"
-        f"<p><small>{'<br>'.join(html.escape(line) for line in _footnotes(results)[1:])}"
-        "</small></p></div>"
+        f"<table>{''.join(rows)}</table>{paragraphs}</div>"
     )
