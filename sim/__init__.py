@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from sim.experiment.results import Results
     from sim.experiment.runner import run
     from sim.experiment.sweep.runner import SweepResults, sweep
+    from sim.scenario.checks import check
     from sim.scenario.loader import load, loads
     from sim.scenario.models import Scenario
 
@@ -47,6 +48,7 @@ __all__ = [
     "SimulationError",
     "SweepResults",
     "__version__",
+    "check",
     "load",
     "loads",
     "run",
@@ -62,6 +64,7 @@ __getattr__, __dir__ = lazy_exports(
         "ScenarioError": "sim.errors",
         "SimulationError": "sim.errors",
         "SweepResults": "sim.experiment.sweep.runner",
+        "check": "sim.scenario.checks",
         "load": "sim.scenario.loader",
         "loads": "sim.scenario.loader",
         "run": "sim.experiment.runner",

@@ -3,10 +3,15 @@
 Verbs (``run`` is the default, so ``python run_sim.py shop.yaml`` runs ``shop.yaml``)::
 
     run SCENARIO.yaml [MORE.yaml ...] [--out DIR] [--replications N] [--seed N]
-        [--horizon 30d] [--set dotted.key=value ...] [--workers N] [--quiet]
-    validate SCENARIO.yaml ...      check files, run nothing
+        [--horizon 30d] [--set dotted.key=value ...] [--variants a,b] [--workers N] [--quiet]
+    validate SCENARIO.yaml ... [--set dotted.key=value ...]   check files, run nothing
     schema                          print the JSON Schema of the scenario format
     sweep SCENARIO.yaml ...         run the scenario's sweep grid (see sim.cli.sweep)
+    --version                       print the version
+
+``run`` and ``validate`` also print what the checks of :mod:`sim.scenario.checks` find
+(an overloaded staff pool, demand when nobody is on duty, ...): ``validate`` after
+"ok" (the exit status stays 0), ``run`` before it starts and under its table.
 
 Exit status: 0 success, 2 bad input (a scenario, a flag, a file), 1 anything else.
 Nothing a user can get wrong ends in a traceback; set ``SIM_DEBUG=1`` to see one for
@@ -16,6 +21,8 @@ an unexpected error.
 from __future__ import annotations
 
 import argparse
+import difflib
+import importlib.util
 import json
 import os
 import sys
@@ -66,12 +73,29 @@ def _duration(text: str) -> str:
     return text
 
 
+def _prog() -> str:
+    """The command as the user typed it: ``sim`` (the console script) or ``run_sim.py``."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if name in ("", "-c", "__main__.py"):
+        return "python -m sim" if name == "__main__.py" else "run_sim.py"
+    return name
+
+
+def _version() -> str:
+    from sim import __version__
+
+    return f"opsim {__version__}"
+
+
 def _parser() -> _Parser:
+    prog = _prog()
     parser = _Parser(
-        prog="run_sim.py",
+        prog=prog,
         description="Simulate business operations described in YAML scenario files.",
-        epilog="run is the default verb: 'run_sim.py shop.yaml' runs shop.yaml.",
+        epilog=f"run is the default verb: '{prog} shop.yaml' runs shop.yaml.",
     )
+    parser.add_argument("--version", action="version", version=_version(),
+                        help="print the version and exit")
     verbs = parser.add_subparsers(dest="verb", metavar="{run,validate,schema,sweep}")
 
     run = verbs.add_parser("run", help="run scenarios and write their results (the default)")
@@ -85,13 +109,18 @@ def _parser() -> _Parser:
     run.add_argument("--horizon", type=_duration, metavar="DURATION",
                      help='simulated length, like "30d" (default: the file\'s run.horizon)')
     _add_set(run)
+    run.add_argument("--variants", metavar="A,B",
+                     help="run the base and only these variants (comma-separated; "
+                     "'' for the base alone)")
     run.add_argument("--workers", type=_count(1), metavar="N",
                      help="worker processes (default: every core; 1 runs in this process)")
     run.add_argument("--quiet", action="store_true",
-                     help="no progress bar and no table; print only where the files went")
+                     help="no progress bar, no table and no notes; print only where the files "
+                     "went (and any warnings)")
 
     validate = verbs.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("files", nargs="+", metavar="FILE", help="scenario files (YAML)")
+    _add_set(validate)
 
     verbs.add_parser("schema", help="print the JSON Schema of the scenario format")
 
@@ -105,6 +134,10 @@ def _parser() -> _Parser:
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.add_argument("--replications", type=_count(1), metavar="N",
                        help="replications per point (default: the file's sweep or run block)")
+    sweep.add_argument("--seed", type=_count(0), metavar="N",
+                       help="random seed (default: the file's run.seed)")
+    sweep.add_argument("--horizon", type=_duration, metavar="DURATION",
+                       help='simulated length, like "30d" (default: the file\'s run.horizon)')
     _add_set(sweep)
     return parser
 
@@ -117,7 +150,7 @@ def _add_set(parser: argparse.ArgumentParser) -> None:
 
 def _with_default_verb(argv: list[str]) -> list[str]:
     """``run`` unless the first argument is a verb or asks for help."""
-    if argv and argv[0] not in (*VERBS, "-h", "--help"):
+    if argv and argv[0] not in (*VERBS, "-h", "--help", "--version"):
         return ["run", *argv]
     return argv
 
@@ -182,14 +215,21 @@ def _run(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")  # files only; before pyplot is imported anywhere
 
-    from sim.experiment.runner import run
+    from sim.experiment.runner import plan, run
     from sim.output.format import folder_name
     from sim.output.report import FILES, format_table
+    from sim.scenario.checks import check_all
 
     scenarios = _load_all(args.files, args.set)
+    if args.variants is not None:
+        scenarios = _only_variants(scenarios, args.variants)
     out = args.out or os.path.join("results", folder_name(scenarios[0].name))
     if os.path.exists(out) and not os.path.isdir(out):
         raise BadInput(f"--out: {out} exists and is not a folder")
+    members, _ = plan(scenarios, replications=args.replications, seed=args.seed,
+                      horizon=args.horizon)
+    found = check_all(members)
+    _print_findings([f for f in found if f.level == "warning" or not args.quiet], sys.stderr)
     results = run(
         scenarios,
         replications=args.replications,
@@ -210,18 +250,43 @@ def _run(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from sim.errors import ScenarioError
+    from sim.scenario.checks import check
     from sim.scenario.loader import load
 
     status = EXIT_OK
     for file in args.files:
         try:
-            load(file)
+            scenario = load(file, overrides=args.set)
         except ScenarioError as exc:
             print(str(exc), file=sys.stderr)
             status = EXIT_BAD_INPUT
         else:
             print(f"{file}: ok")
+            _print_findings(check(scenario), sys.stdout)
     return status
+
+
+def _print_findings(findings: Sequence[Any], stream: Any) -> None:
+    """Print what the checks found, one line each, level first."""
+    for finding in findings:
+        print(finding.labelled(), file=stream)
+
+
+def _only_variants(scenarios: Sequence[Any], text: str) -> list[Any]:
+    """Each scenario with only the variants named in ``--variants`` (``""``: none), in file
+    order."""
+    wanted = [name.strip() for name in text.split(",") if name.strip()]
+    known = list(dict.fromkeys(name for s in scenarios for name in s.variants))
+    for name in wanted:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            listed = ", ".join(known) if known else "the file has none"
+            raise BadInput(f'--variants: no variant "{name}"{hint}; known: {listed}')
+    return [
+        s.with_changes({"variants": {n: dict(c) for n, c in s.variants.items() if n in wanted}})
+        for s in scenarios
+    ]
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -234,4 +299,9 @@ def _schema(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from sim.cli.sweep import main as sweep_main
 
+    if args.scheduler and importlib.util.find_spec("distributed") is None:
+        raise BadInput(
+            "--scheduler needs Dask's distributed package, which is not installed: "
+            'pip install "opsim[dask]" (or python3 bootstrap.py dask)'
+        )
     return sweep_main(args)

@@ -1,7 +1,8 @@
 """``python run_sim.py sweep SCENARIO.yaml``: run a scenario's sweep and write its results.
 
 Called by :mod:`sim.cli.app` with the parsed arguments (``file, out, workers, scheduler,
-quiet, replications, set``). Prints where the files went and one line::
+quiet, replications, seed, horizon, set``; ``seed`` and ``horizon`` replace the file's
+``run`` settings like ``--set run.seed=N`` would). Prints where the files went and one line::
 
     48 points: 47 succeeded, 1 failed (see failures.csv)
 
@@ -42,6 +43,13 @@ def main(args: argparse.Namespace) -> int:
     out = getattr(args, "out", None)
     try:
         scenario = load(args.file, overrides=list(getattr(args, "set", None) or []))
+        run_changes = {
+            f"run.{key}": value
+            for key in ("seed", "horizon")
+            if (value := getattr(args, key, None)) is not None
+        }
+        if run_changes:
+            scenario = scenario.with_changes(run_changes)
         # Checks everything (a sweep section, its grid or sample) before anything runs.
         plan = plan_sweep(scenario, replications=getattr(args, "replications", None))
         out = out or default_out(scenario.name)

@@ -119,7 +119,13 @@ def _open(workers: int | None, scheduler: str | None) -> Iterator[tuple[Executor
     a 10 000-point sweep at once would hold 10 000 scenarios in memory.
     """
     if scheduler:
-        from distributed import Client  # only when a cluster is asked for: 0.5 s to import
+        try:
+            from distributed import Client  # only when a cluster is asked for: 0.5 s to import
+        except ImportError:
+            raise ImportError(
+                "running on a Dask scheduler needs the distributed package, which is not "
+                'installed: pip install "opsim[dask]"'
+            ) from None
 
         client = Client(scheduler)
         try:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sim.errors import ScenarioError, SimulationError
 from sim.experiment.executors import TaskError, run_tasks
 from sim.experiment.record import RunRecord, ScenarioRecord
+from sim.scenario.checks import check_all
 
 if TYPE_CHECKING:
     from sim.experiment.results import Results
@@ -114,6 +115,10 @@ def run(
     >>> round(float(busy), 1)
     0.7
 
+    Before running, every scenario is checked for plans that make no sense (an
+    overloaded staff pool, demand when nobody is on duty, ...: :mod:`sim.scenario.checks`);
+    what is found is in ``results.record.warnings`` and under the printed table.
+
     ``scenario`` may also be a file path or a list of scenarios (several files).
     ``replications``, ``seed`` and ``horizon`` (``"30d"``) override the file's ``run``
     block. ``workers=1`` runs in this process (best for debugging); the default uses
@@ -130,6 +135,7 @@ def run(
         [ScenarioRecord.of(member) for member in scenarios],
         workers=workers,
         scheduler=scheduler,
+        warnings=[finding.labelled() for finding in check_all(scenarios)],
     )
     tasks = [(member, r) for member in scenarios for r in range(member.run.replications)]
     outputs = execute(simulate, tasks, workers=workers, scheduler=scheduler, progress=progress)

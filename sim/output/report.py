@@ -155,8 +155,16 @@ def _legend(results: Results) -> list[str]:
     return lines
 
 
+def _footnotes(results: Results) -> list[str]:
+    """What the checks before the run found (``run.json`` lists the same)."""
+    found = results.record.warnings
+    if not found:
+        return []
+    return ["", "Found before the run (also in run.json):", *(f"  {line}" for line in found)]
+
+
 def format_table(results: Results) -> str:
-    """The headline comparison as aligned text, for the terminal."""
+    """The headline comparison as aligned text, for the terminal, with the run's warnings."""
     header, body, _ = _rows(results)
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
 
@@ -168,6 +176,7 @@ def format_table(results: Results) -> str:
     rule = "-" * len(line(header))
     lines = [_title(results), "", line(header), rule, *(line(row) for row in body), rule]
     lines.extend(_legend(results))
+    lines.extend(_footnotes(results))
     return "\n".join(lines)
 
 
@@ -184,8 +193,13 @@ def format_html(results: Results) -> str:
             for i, c in enumerate(row)
         )
         rows.append(f"<tr{style}>{tds}</tr>")
+    notes = [_legend(results), _footnotes(results)[1:]]  # the legend, then any warnings
+    paragraphs = "".join(
+        f"<p><small>{'<br>'.join(html.escape(line.strip()) for line in lines)}</small></p>"
+        for lines in notes
+        if lines
+    )
     return (
         f"<div><p><b>{html.escape(_title(results))}</b></p>"
-        f"<table>{''.join(rows)}</table>"
-        f"<p><small>{'<br>'.join(html.escape(line) for line in _legend(results))}</small></p></div>"
+        f"<table>{''.join(rows)}</table>{paragraphs}</div>"
     )

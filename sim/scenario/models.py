@@ -45,6 +45,7 @@ __all__ = [
     "Costs",
     "CrossReferenceError",
     "DemandStream",
+    "LocatedError",
     "Product",
     "Run",
     "Scenario",
@@ -72,10 +73,11 @@ class Run(StrictModel):
     @model_validator(mode="after")
     def _warmup_inside_horizon(self) -> Run:
         if self.warmup >= self.horizon:
-            raise ValueError(
+            message = (
                 f"warmup ({units.format_duration(self.warmup)}) must be shorter than the "
                 f"horizon ({units.format_duration(self.horizon)})"
             )
+            raise LocatedError([(("warmup",), message)])  # said at the warmup line
         return self
 
     @field_validator("confidence", mode="before")
@@ -558,11 +560,12 @@ class Scenario(StrictModel):
         return state
 
 
-class CrossReferenceError(ValueError):
-    """Names that do not match: a product's supplier, a step's staff pool, a SKU in a mix.
+class LocatedError(ValueError):
+    """A rule checked on a whole section but broken at keys inside it.
 
-    ``problems`` lists ``(loc, message)`` pairs, ``loc`` being the path of the key at fault,
-    so that each can be reported at its own line of the file.
+    ``problems`` lists ``(loc, message)`` pairs, ``loc`` being the path of the key at
+    fault below where the rule is checked, so that each is reported at its own line of
+    the file (:mod:`sim.scenario.validation` reads them).
     """
 
     def __init__(self, problems: list[tuple[tuple[str | int, ...], str]]) -> None:
@@ -570,6 +573,10 @@ class CrossReferenceError(ValueError):
         super().__init__(
             "; ".join(".".join(str(p) for p in loc) + ": " + msg for loc, msg in problems)
         )
+
+
+class CrossReferenceError(LocatedError):
+    """Names that do not match: a product's supplier, a step's staff pool, a SKU in a mix."""
 
 
 def _known(names: Iterable[str]) -> str:

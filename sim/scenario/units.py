@@ -10,6 +10,7 @@ Only the standard library is used: configuration must stay light to import.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 
@@ -20,6 +21,7 @@ __all__ = [
     "PERCENT_FORMS",
     "RATE_FORMS",
     "HOURS_PER",
+    "ODD_SPACES",
     "describe",
     "format_duration",
     "parse_clock",
@@ -66,6 +68,16 @@ _UNIT_ALIASES: dict[str, str] = {
     "years": "y",
 }
 _HOURS_PER_YEAR = 365 * 24.0
+
+#: Characters that look like a space but are not one, by what to call them in a message.
+ODD_SPACES = {
+    "\u00a0": "a non-breaking space (U+00A0)",
+    "\u202f": "a narrow non-breaking space (U+202F)",
+    "\u2007": "a figure space (U+2007)",
+    "\u3000": "an ideographic space (U+3000)",
+    "\u200b": "a zero-width space (U+200B)",
+    "\ufeff": "a zero-width no-break space (U+FEFF)",
+}
 
 DURATION_FORMS = '"45s", "15min", "2h", "3d" or "1w"'
 RATE_FORMS = '"400/day", "20/h", "3/min" or "2000/week"'
@@ -184,7 +196,13 @@ def parse_weekday(value: object) -> int:
     """Return 0 for Monday ... 6 for Sunday."""
     if isinstance(value, str) and value.strip().lower() in _WEEKDAY_ALIASES:
         return _WEEKDAY_ALIASES[value.strip().lower()]
-    raise ValueError(f"expected a weekday: one of {', '.join(WEEKDAYS)} (got {describe(value)})")
+    hint = ""
+    if isinstance(value, str):
+        close = difflib.get_close_matches(value.strip().lower(), list(_WEEKDAY_ALIASES), n=1)
+        hint = f' (did you mean "{WEEKDAYS[_WEEKDAY_ALIASES[close[0]]]}"?)' if close else ""
+    raise ValueError(
+        f"expected a weekday: one of {', '.join(WEEKDAYS)} (got {describe(value)}){hint}"
+    )
 
 
 def format_duration(hours: float) -> str:
