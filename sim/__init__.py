@@ -11,6 +11,7 @@ see ``pyproject.toml``):
     sim.cli          the command line
     sim.output       tables, figures and files: the only code that prints or writes
     sim.experiment   replications, statistics, sweeps, on local cores or Dask
+    sim.data         files of past orders: read and checked once, cached for the workers
     sim.model        the SimPy engine: one replication in, plain rows out
     sim.scenario     the scenario format: YAML, units, validated inert models
     sim.errors, sim.theory, sim._files, sim._lazy   small leaves used by all

@@ -209,13 +209,15 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from sim.data.store import prepare
     from sim.errors import ScenarioError
     from sim.scenario.loader import load
 
     status = EXIT_OK
     for file in args.files:
         try:
-            load(file)
+            scenario = load(file)
+            prepare(scenario.variant_scenarios())  # its orders files, read and checked
         except ScenarioError as exc:
             print(str(exc), file=sys.stderr)
             status = EXIT_BAD_INPUT

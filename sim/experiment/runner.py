@@ -121,10 +121,11 @@ def run(
     same whichever is used. ``progress``: ``None`` shows a bar on terminals and in
     notebooks only, ``True``/``False`` force it on or off.
     """
+    from sim.data.store import prepare, simulate
     from sim.experiment.results import Results
-    from sim.model.build import simulate
 
     scenarios, baselines = plan(scenario, replications=replications, seed=seed, horizon=horizon)
+    prepare(scenarios)  # orders files: read and checked here, cached for the workers
     record = RunRecord(
         "run",
         [ScenarioRecord.of(member) for member in scenarios],

@@ -16,7 +16,11 @@ deque is compacted when they outnumber the live entries, so memory stays bounded
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import math
 from collections import deque
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from simpy import Timeout
@@ -25,10 +29,11 @@ from sim.model.context import HOURS_PER_DAY, HOURS_PER_WEEK
 from sim.model.metrics import TimeAverage
 
 if TYPE_CHECKING:
+    from sim.model.calendar import Calendar
     from sim.model.context import ModelContext
     from sim.scenario.models import Shift, StaffPool
 
-__all__ = ["Pool", "weekly_levels"]
+__all__ = ["Pool", "level_plan", "weekly_levels"]
 
 _MINUTES_PER_DAY = round(HOURS_PER_DAY * 60)
 _MINUTES_PER_WEEK = HOURS_PER_WEEK * 60
@@ -67,12 +72,75 @@ def weekly_levels(shifts: list[Shift]) -> list[tuple[float, int]]:
     return levels
 
 
+def level_plan(
+    levels: list[tuple[float, int]], calendar: Calendar, pool: str, horizon: float
+) -> Iterator[tuple[float, int]]:
+    """The on-duty headcount over time: ``(0.0, level at time 0)``, then each change.
+
+    ``levels`` is the weekly plan from Monday 00:00 (:func:`weekly_levels`). Without
+    dates it repeats every week, for ever (a week's first level is given again when
+    the week turns, changed or not). With ``run.start`` the week is read from the
+    start's weekday, and on the calendar's dates the plan is changed: nobody is on duty
+    from 00:00 to 24:00 of a closed date, and on a date with a staffing factor for this
+    pool the headcount at every moment is multiplied by it and rounded down. Then only
+    real changes are given, up to the horizon.
+    """
+    exceptions = calendar.staff_days(pool)
+    if calendar.offset == 0 and not exceptions:
+        yield levels[0]
+        if len(levels) == 1:
+            return
+        week, index = 0, 1
+        while True:
+            if index == len(levels):
+                index, week = 0, week + 1
+            yield week * HOURS_PER_WEEK + levels[index][0], levels[index][1]
+            index += 1
+    # The weekly plan shifted so that time 0 is the start's weekday, as change times.
+    offset = calendar.offset
+    shifted = sorted(((hour - offset) % HOURS_PER_WEEK, level) for hour, level in levels)
+    base = next(level for hour, level in reversed(sorted(levels)) if hour <= offset)
+
+    def weekly() -> Iterator[tuple[float, int | None]]:
+        week = 0
+        while True:
+            for hour, level in shifted:
+                yield week * HOURS_PER_WEEK + hour, level
+            week += 1
+
+    def midnights() -> Iterator[tuple[float, int | None]]:
+        for day in exceptions:
+            if day >= 0:
+                yield day * HOURS_PER_DAY, None
+                yield (day + 1) * HOURS_PER_DAY, None
+
+    def effective(t: float, level: int) -> int:
+        day = math.floor(t / HOURS_PER_DAY)
+        if calendar.closed(day):
+            return 0
+        return math.floor(level * calendar.staff_factor(day, pool) + 1e-9)
+
+    last = effective(0.0, base)
+    yield 0.0, last
+    changes = heapq.merge(weekly(), midnights(), key=lambda change: change[0])
+    for t, together in itertools.groupby(changes, key=lambda change: change[0]):
+        if t >= horizon:
+            return
+        for _, level in together:
+            if level is not None:
+                base = level
+        now = effective(t, base)
+        if t > 0.0 and now != last:
+            last = now
+            yield t, now
+
+
 class Pool:
     """Workers of one staff pool: how many are on duty, how many are busy, who waits."""
 
     __slots__ = (
         "name", "env", "wage", "window", "on_duty", "busy", "queue", "dead",
-        "busy_level", "on_duty_level", "overtime_level", "_levels", "_next", "_week",
+        "busy_level", "on_duty_level", "overtime_level", "_levels", "_plan", "_next",
     )
 
     def __init__(self, name: str, spec: StaffPool, ctx: ModelContext) -> None:
@@ -88,27 +156,24 @@ class Pool:
             self._levels = [(0.0, spec.headcount)]
         else:
             self._levels = weekly_levels(spec.shifts)
-        self.on_duty = self._levels[0][1]
+        self._plan = level_plan(self._levels, ctx.calendar, name, ctx.horizon)
+        self.on_duty = next(self._plan)[1]
         start, end = window
         self.busy_level = TimeAverage(start, end)
         self.on_duty_level = TimeAverage(start, end, level=self.on_duty)
         self.overtime_level = TimeAverage(start, end)
-        self._week = 0
-        self._next = 1
-        if len(self._levels) > 1:
-            self._schedule_change()
+        self._next: tuple[float, int] | None = None
+        self._schedule_change()
 
     # ----------------------------------------------------------------- shifts
     def _schedule_change(self) -> None:
-        if self._next == len(self._levels):
-            self._next = 0
-            self._week += 1
-        hour = self._week * HOURS_PER_WEEK + self._levels[self._next][0]
-        Timeout(self.env, hour - self.env.now).callbacks.append(self._shift_change)
+        self._next = following = next(self._plan, None)
+        if following is not None:
+            Timeout(self.env, following[0] - self.env.now).callbacks.append(self._shift_change)
 
     def _shift_change(self, _event: Any) -> None:
-        self.set_on_duty(self.env.now, self._levels[self._next][1])
-        self._next += 1
+        assert self._next is not None
+        self.set_on_duty(self.env.now, self._next[1])
         self._schedule_change()
 
     def set_on_duty(self, now: float, level: int) -> None:

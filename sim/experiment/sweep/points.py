@@ -154,7 +154,7 @@ def run_point(scenario: Scenario, replications: int) -> PointOutcome:
     rows: list[list[Any]] = []
     error: str | None = None
     try:
-        from sim.model.build import simulate
+        from sim.data.store import simulate  # with the orders of replay/resample channels
 
         for replication in range(replications):
             output = simulate(scenario, replication, series=False)  # a sweep keeps no series

@@ -250,9 +250,12 @@ def _run_points(
     def tasks() -> Iterator[tuple[int, tuple[Scenario, int]]]:
         """The task of each valid point, built when a worker is free for it; an invalid
         point is recorded as failed instead of being sent anywhere."""
+        from sim.data.store import prepare
+
         for point in todo:
             try:
                 scenario = plan.point_scenario(point)
+                prepare([scenario])  # its orders files, if any: read once, then a stat
             except (ScenarioError, ValueError) as exc:
                 finish(point, {"rows": [], "error": one_line(exc), "seconds": 0.0})
                 continue

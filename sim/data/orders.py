@@ -1,0 +1,284 @@
+"""Reading a file of past orders: check every row, keep compact arrays.
+
+The format (docs/scenario-format.md, "Demand from a file of past orders"): CSV, UTF-8,
+a header naming the columns ``time`` (ISO 8601 local date-time, like
+``2026-01-05T09:30``; a date alone is 00:00), ``order`` (an id: rows with the same id
+are the lines of one order), ``sku``, ``quantity`` (whole units, 1 or more), and
+optionally ``channel``. Column names are matched without regard to case or spaces
+around them; other columns are ignored. An order's time is the earliest time of its
+rows, and its channel that of its first row.
+
+The file is read in chunks of :data:`CHUNK_ROWS` rows with pandas, and only compact
+arrays are kept of each chunk (about 30 bytes a row, the order ids as 64-bit hashes),
+so a few million rows fit in memory comfortably. Every problem is reported like a
+problem of a scenario, with the file, the line (the header is line 1, and a row is one
+line) and the column::
+
+    orders.csv:57: time: expected an ISO 8601 date-time like 2026-01-05T09:30 (got 'yesterday')
+
+At most :data:`MAX_PROBLEMS` problems are listed, then how many more there were.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import Problem, ScenarioError
+from sim.model.orderbook import OrderBook
+
+__all__ = ["CHUNK_ROWS", "COLUMNS", "MAX_PROBLEMS", "read_orders", "sha256_of"]
+
+#: Required columns, then the optional one.
+COLUMNS = ("time", "order", "sku", "quantity")
+OPTIONAL = ("channel",)
+#: Rows read and checked at a time.
+CHUNK_ROWS = 250_000
+#: Problems listed before the rest are only counted.
+MAX_PROBLEMS = 20
+
+_TIME_FORM = "an ISO 8601 date-time like 2026-01-05T09:30"
+# A time zone after the clock time of an ISO date-time: Z, +01, +0100 or +01:00.
+_ZONE = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[zZ]|[+-]\d\d(?::?\d\d)?)\s*$")
+_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def sha256_of(path: str) -> str:
+    """The SHA-256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class _Problems:
+    """Problems found so far: the first :data:`MAX_PROBLEMS` kept, the rest counted."""
+
+    file: str
+    kept: list[Problem] = field(default_factory=list)
+    more: int = 0
+
+    def add(self, line: int | None, column: str, message: str) -> None:
+        if len(self.kept) < MAX_PROBLEMS:
+            self.kept.append(Problem(self.file, line, column, message))
+        else:
+            self.more += 1
+
+    def raise_any(self) -> None:
+        if not self.kept:
+            return
+        problems = sorted(self.kept, key=lambda p: (p.line or 0, p.key))
+        if self.more:
+            problems.append(
+                Problem(self.file, None, "", f"... and {self.more} more problems like these")
+            )
+        raise ScenarioError(problems)
+
+
+def _header(path: str, shown: str) -> dict[str, str]:
+    """The file's column names for each column of the format, or a problem at line 1."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            first = next(csv.reader(handle), None)
+    except FileNotFoundError:
+        raise ScenarioError.one("file not found", file=shown) from None
+    except UnicodeDecodeError:
+        raise ScenarioError.one(
+            "the file is not UTF-8 text; save it as CSV with UTF-8 encoding", file=shown
+        ) from None
+    except (OSError, csv.Error) as exc:
+        raise ScenarioError.one(f"cannot read the file: {exc}", file=shown) from None
+    if not first:
+        raise ScenarioError.one(
+            "the file is empty; it needs a header: " + ",".join(COLUMNS) + " (and channel)",
+            file=shown,
+        )
+    found: dict[str, str] = {}
+    problems = _Problems(shown)
+    for name in first:
+        key = name.strip().lower()
+        if key in found:
+            problems.add(1, key, f'the column "{key}" is given twice')
+        elif key in (*COLUMNS, *OPTIONAL):
+            found[key] = name
+    missing = [c for c in COLUMNS if c not in found]
+    if missing:
+        have = ", ".join(n.strip() for n in first) or "nothing"
+        problems.add(
+            1, "", f"missing column{'s' if len(missing) > 1 else ''} "
+            + ", ".join(f'"{c}"' for c in missing) + f" (the header has: {have})",
+        )
+    problems.raise_any()
+    return found
+
+
+@dataclass
+class _Chunks:
+    """What is kept of each chunk: arrays only."""
+
+    time: list[np.ndarray] = field(default_factory=list)
+    order: list[np.ndarray] = field(default_factory=list)
+    sku: list[np.ndarray] = field(default_factory=list)
+    quantity: list[np.ndarray] = field(default_factory=list)
+    channel: list[np.ndarray] = field(default_factory=list)
+    skus: dict[str, int] = field(default_factory=dict)
+    sku_rows: list[int] = field(default_factory=list)
+    channels: dict[str, int] = field(default_factory=dict)
+    channel_rows: list[int] = field(default_factory=list)
+
+
+def _codes(
+    values: pd.Series, lines: np.ndarray, names: dict[str, int], first_rows: list[int]
+) -> np.ndarray:
+    """Codes of text values in ``names`` (which grows), noting the line each first appears on."""
+    local, uniques = pd.factorize(values)
+    mapping = np.empty(len(uniques), dtype=np.int32)
+    for i, name in enumerate(uniques):
+        code = names.get(name)
+        if code is None:
+            code = names[name] = len(names)
+            first_rows.append(int(lines[np.argmax(local == i)]))
+        mapping[i] = code
+    return mapping[local]
+
+
+def _check_chunk(
+    chunk: pd.DataFrame, problems: _Problems, kept: _Chunks, has_channel: bool
+) -> None:
+    """Check one chunk's rows; keep the arrays of the good ones."""
+    lines = chunk.index.to_numpy() + 2  # the header is line 1
+    bad = np.zeros(len(chunk), dtype=bool)
+
+    def report(mask: np.ndarray, column: str, message: Any) -> None:
+        """A problem for each row of ``mask`` (listed while there is room); the rows are bad."""
+        rows = np.flatnonzero(mask)
+        room = min(len(rows), max(0, MAX_PROBLEMS - len(problems.kept)))
+        for i in rows[:room]:
+            problems.add(int(lines[i]), column, message(i))
+        problems.more += len(rows) - room
+        np.logical_or(bad, mask, out=bad)
+
+    text = {column: chunk[column].str.strip() for column in chunk.columns}
+    time_text = text["time"]
+    zoned = time_text.str.contains(_ZONE, regex=True).to_numpy(dtype=bool)
+    report(
+        zoned, "time",
+        lambda i: "a time with a time zone cannot be read as the business's clock; "
+        f"give local times, like 2026-01-05T09:30 (got {time_text.iloc[i]!r})",
+    )
+    parsed = pd.to_datetime(time_text.where(~zoned, ""), format="ISO8601", errors="coerce")
+    report(
+        parsed.isna().to_numpy() & ~zoned, "time",
+        lambda i: f"expected {_TIME_FORM} (got {time_text.iloc[i]!r})",
+    )
+    for column in ("order", "sku", *(("channel",) if has_channel else ())):
+        report(
+            (text[column] == "").to_numpy(), column,
+            lambda i: "missing: every row needs a value here",
+        )
+    quantity = pd.to_numeric(text["quantity"], errors="coerce").to_numpy(dtype=float)
+    whole = np.isfinite(quantity) & (quantity >= 1) & (quantity == np.floor(quantity))
+    report(
+        ~whole, "quantity",
+        lambda i: f"expected a whole number of units, 1 or more (got {text['quantity'].iloc[i]!r})",
+    )
+    good = ~bad
+    if not good.any():
+        return
+    micro = parsed[good].to_numpy().astype("datetime64[us]").view(np.int64)
+    kept.time.append(micro // 1_000_000)
+    kept.order.append(pd.util.hash_array(text["order"][good].to_numpy(dtype=object)))
+    kept.quantity.append(quantity[good].astype(np.int64))
+    kept.sku.append(_codes(text["sku"][good], lines[good], kept.skus, kept.sku_rows))
+    if has_channel:
+        kept.channel.append(
+            _codes(text["channel"][good], lines[good], kept.channels, kept.channel_rows)
+        )
+
+
+def read_orders(path: str | os.PathLike[str], *, shown_as: str | None = None) -> OrderBook:
+    """Read and check a file of past orders; return its :class:`OrderBook`.
+
+    ``shown_as`` is how messages name the file (default: ``path`` as given). Raises
+    :class:`~sim.errors.ScenarioError` with one problem per bad row (file, line,
+    column), or for a file that cannot be read at all.
+    """
+    path = os.fspath(path)
+    shown = shown_as or path
+    columns = _header(path, shown)
+    has_channel = "channel" in columns
+    problems = _Problems(shown)
+    kept = _Chunks()
+    rows = 0
+    rename = {name: key for key, name in columns.items()}
+    try:
+        reader = pd.read_csv(
+            path,
+            usecols=list(columns.values()),
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            chunksize=CHUNK_ROWS,
+        )
+        with reader:
+            for chunk in reader:
+                rows += len(chunk)
+                _check_chunk(chunk.rename(columns=rename), problems, kept, has_channel)
+    except pd.errors.ParserError as exc:
+        found = _FIELDS.search(str(exc))
+        if found:
+            expected, line, saw = found.groups()
+            problems.add(
+                int(line), "", f"expected {expected} values, like the header, but the row has {saw}"
+            )
+        else:
+            problems.add(None, "", f"cannot read the file as CSV: {' '.join(str(exc).split())}")
+    except UnicodeDecodeError:
+        problems.add(None, "", "the file is not UTF-8 text; save it as CSV with UTF-8 encoding")
+    problems.raise_any()
+    if not kept.time:
+        raise ScenarioError.one("no orders in the file (only a header)", file=shown)
+    return _book(kept, path, rows)
+
+
+def _book(kept: _Chunks, path: str, rows: int) -> OrderBook:
+    """Group the rows into orders, sorted by time (ties in the order of the file)."""
+    time = np.concatenate(kept.time)
+    order = np.concatenate(kept.order)
+    sku = np.concatenate(kept.sku)
+    quantity = np.concatenate(kept.quantity)
+    channel = np.concatenate(kept.channel) if kept.channel else np.zeros(0, dtype=np.int32)
+    by_order = np.argsort(order, kind="stable")  # rows of an order together, in file order
+    sorted_ids = order[by_order]
+    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+    counts = np.diff(np.r_[starts, len(order)])
+    order_time = np.minimum.reduceat(time[by_order], starts)
+    first_row = by_order[starts]
+    sequence = np.lexsort((first_row, order_time))  # by time, then by first row
+    first_line = np.zeros(len(sequence) + 1, dtype=np.int64)
+    np.cumsum(counts[sequence], out=first_line[1:])
+    within = np.arange(first_line[-1]) - np.repeat(first_line[:-1], counts[sequence])
+    lines = by_order[np.repeat(starts[sequence], counts[sequence]) + within]
+    return OrderBook(
+        time=order_time[sequence],
+        first_line=first_line,
+        sku=sku[lines],
+        quantity=quantity[lines],
+        channel=channel[first_row[sequence]] if len(channel) else channel,
+        skus=tuple(kept.skus),
+        channels=tuple(kept.channels),
+        sku_rows=tuple(kept.sku_rows),
+        channel_rows=tuple(kept.channel_rows),
+        file=path,
+        sha256=sha256_of(path),
+        rows=rows,
+    )
