@@ -30,6 +30,7 @@ from sim._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from sim.errors import ScenarioError, SimulationError
+    from sim.experiment.fit import fit
     from sim.experiment.results import Results
     from sim.experiment.runner import run
     from sim.experiment.sweep.runner import SweepResults, sweep
@@ -48,6 +49,7 @@ __all__ = [
     "SimulationError",
     "SweepResults",
     "__version__",
+    "fit",
     "load",
     "loads",
     "run",
@@ -63,6 +65,7 @@ __getattr__, __dir__ = lazy_exports(
         "ScenarioError": "sim.errors",
         "SimulationError": "sim.errors",
         "SweepResults": "sim.experiment.sweep.runner",
+        "fit": "sim.experiment.fit",
         "load": "sim.scenario.loader",
         "loads": "sim.scenario.loader",
         "run": "sim.experiment.runner",

@@ -22,10 +22,10 @@ come from the stream ``arrivals:<channel>``.
 
 With a calendar (``run.start``), the rate may also change from day to day: by
 ``by_month``, by ``growth`` (compounded from time 0, taken at the middle of each day),
-by the channel's promotions, and to zero on closed dates. :class:`CalendarArrivals`
-then spends the same unit exponentials against ``rate × profile[hour of week] ×
-day factor[day]``, the hour of week counted from the weekday of the start. A scenario
-that uses none of these keeps :class:`PoissonArrivals` and its numbers.
+by the channel's promotions, and to zero on closed dates. The same inversion then
+spends the unit exponentials against ``rate × profile[hour of week] × day
+factor[day]``, the hour of week counted from the weekday of the start. A scenario that
+uses none of these keys draws exactly the numbers it always did.
 
 Past orders come from an :class:`~sim.model.orderbook.OrderBook`: :class:`ReplayArrivals`
 sends the book's orders at their times (the same in every replication);
@@ -58,7 +58,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ArrivalProcess",
-    "CalendarArrivals",
     "Emit",
     "PoissonArrivals",
     "ReplayArrivals",
@@ -110,76 +109,30 @@ class ArrivalProcess:
 
 
 class PoissonArrivals(ArrivalProcess):
-    """A Poisson stream of orders at ``rate`` per hour, shaped by an hour-of-week profile.
+    """A Poisson stream of orders at ``rate`` per hour, shaped by an hour-of-week profile
+    and, with a calendar, by the day.
 
     ``profile`` is None for a constant rate, or the 168 hourly factors from Monday 00:00
-    (mean 1). A rate of 0 sends no orders.
+    (mean 1). ``days`` is None, or one factor per day from time 0 (see
+    :func:`day_factors`): then the rate in hour ``h`` is ``rate × profile[(h + offset)
+    % 168] × days[h // 24]``, ``offset`` being the hours from Monday 00:00 to time 0,
+    and there are no arrivals after the last day. A rate of 0 sends no orders.
     """
 
-    __slots__ = ("rate", "stream_name", "_hourly", "_env", "_emit", "_unit_exp")
-
-    def __init__(self, rate: float, profile: Sequence[float] | None, stream_name: str) -> None:
-        self.rate = rate
-        self.stream_name = stream_name
-        self._hourly = None if profile is None else [rate * f for f in profile]
-
-    def start(self, ctx: ModelContext, emit: Emit) -> None:
-        """Schedule the first arrival."""
-        if not self.rate > 0:
-            return
-        rng = ctx.stream(self.stream_name)
-        self._unit_exp = from_blocks(lambda n: rng.standard_exponential(n))
-        self._env = ctx.env
-        self._emit = emit
-        ctx.schedule(self._next_time(0.0), self._arrive)
-
-    def _next_time(self, t: float) -> float:
-        """The arrival after time ``t``: a unit exponential spent against the rate."""
-        e = self._unit_exp()
-        hourly = self._hourly
-        if hourly is None:
-            return t + e / self.rate
-        while True:
-            hour = math.floor(t)
-            rate = hourly[hour % HOURS_PER_WEEK]
-            end = hour + 1.0
-            if rate > 0.0:
-                left = (end - t) * rate
-                if e < left:
-                    return t + e / rate
-                e -= left
-            t = end
-
-    def _arrive(self, _event: Any) -> None:
-        """An order arrives; the one after it is scheduled first (as the numbers always were)."""
-        if self._hourly is None:  # homogeneous: inlined for performance
-            gap = self._unit_exp() / self.rate
-        else:
-            now = self._env.now
-            gap = self._next_time(now) - now
-        Timeout(self._env, gap).callbacks.append(self._arrive)  # ctx.schedule, a call less
-        self._emit()
-
-
-class CalendarArrivals(ArrivalProcess):
-    """A Poisson stream whose rate also changes from day to day.
-
-    In hour ``h`` the rate is ``rate × profile[(h + offset) % 168] × days[h // 24]``:
-    ``profile`` the 168 hourly factors from Monday 00:00 (None: flat), ``offset`` the
-    hours from Monday 00:00 to time 0, ``days`` one factor per day up to the horizon
-    (see :func:`day_factors`). After the last day there are no more arrivals.
-    """
-
-    __slots__ = ("rate", "stream_name", "_week", "_days", "_offset", "_env", "_emit", "_unit_exp")
+    __slots__ = (
+        "rate", "stream_name", "_hourly", "_days", "_offset", "_env", "_emit", "_unit_exp",
+    )
 
     def __init__(
-        self, rate: float, profile: Sequence[float] | None, days: Sequence[float], offset: float,
-        stream_name: str,
+        self, rate: float, profile: Sequence[float] | None, stream_name: str,
+        days: Sequence[float] | None = None, offset: float = 0.0,
     ) -> None:
         self.rate = rate
         self.stream_name = stream_name
-        self._week = [rate * f for f in profile] if profile is not None else [rate] * HOURS_PER_WEEK
-        self._days = list(days)
+        if days is not None and profile is None:
+            profile = [1.0] * HOURS_PER_WEEK
+        self._hourly = None if profile is None else [rate * f for f in profile]
+        self._days = None if days is None else list(days)
         self._offset = round(offset)
 
     def start(self, ctx: ModelContext, emit: Emit) -> None:
@@ -195,20 +148,25 @@ class CalendarArrivals(ArrivalProcess):
             ctx.schedule(first, self._arrive)
 
     def _next_time(self, t: float) -> float:
-        """The arrival after time ``t`` (inf: none before the last day ends)."""
+        """The arrival after time ``t``: a unit exponential spent against the rate
+        (inf: none before the last day ends)."""
         e = self._unit_exp()
-        week, days, offset = self._week, self._days, self._offset
-        last = len(days)
+        hourly = self._hourly
+        if hourly is None:
+            return t + e / self.rate
+        days, offset = self._days, self._offset
         while True:
             hour = math.floor(t)
-            day = hour // 24
-            if day >= last:
-                return _INF
-            factor = days[day]
-            if factor == 0.0:  # a closed date, or a month without orders: skip the day
-                t = (day + 1) * HOURS_PER_DAY
-                continue
-            rate = week[(hour + offset) % HOURS_PER_WEEK] * factor
+            if days is None:
+                rate = hourly[hour % HOURS_PER_WEEK]
+            else:
+                day = hour // 24
+                if day >= len(days):
+                    return _INF
+                if days[day] == 0.0:  # a closed date, or a month without orders: skip it
+                    t = (day + 1) * HOURS_PER_DAY
+                    continue
+                rate = hourly[(hour + offset) % HOURS_PER_WEEK] * days[day]
             end = hour + 1.0
             if rate > 0.0:
                 left = (end - t) * rate
@@ -218,11 +176,16 @@ class CalendarArrivals(ArrivalProcess):
             t = end
 
     def _arrive(self, _event: Any) -> None:
-        """An order arrives; the one after it is scheduled first."""
-        now = self._env.now
-        following = self._next_time(now)
-        if following < _INF:
-            Timeout(self._env, following - now).callbacks.append(self._arrive)
+        """An order arrives; the one after it is scheduled first (as the numbers always were)."""
+        if self._hourly is None:  # homogeneous: inlined for performance
+            gap = self._unit_exp() / self.rate
+        else:
+            now = self._env.now
+            gap = self._next_time(now) - now
+            if gap == _INF:
+                self._emit()
+                return
+        Timeout(self._env, gap).callbacks.append(self._arrive)  # ctx.schedule, a call less
         self._emit()
 
 
@@ -432,8 +395,8 @@ def arrival_process(
     days = day_factors(spec, calendar, horizon) if calendar is not None else None
     if days is not None:
         assert calendar is not None
-        return CalendarArrivals(
-            arrivals.rate, profile, days, calendar.offset, f"arrivals:{channel}"
+        return PoissonArrivals(
+            arrivals.rate, profile, f"arrivals:{channel}", days, calendar.offset
         )
     if profile is not None and calendar is not None and calendar.offset:
         shift = round(calendar.offset)  # hour-of-week tables start on Monday; time 0 may not
