@@ -25,6 +25,7 @@ import csv
 import hashlib
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +40,7 @@ __all__ = ["CHUNK_ROWS", "COLUMNS", "MAX_PROBLEMS", "read_orders", "sha256_of"]
 #: Required columns, then the optional one.
 COLUMNS = ("time", "order", "sku", "quantity")
 OPTIONAL = ("channel",)
-#: Rows read and checked at a time.
+#: Rows read and checked at a time (for a file of these five columns; fewer for a wider one).
 CHUNK_ROWS = 250_000
 #: Problems listed before the rest are only counted.
 MAX_PROBLEMS = 20
@@ -84,8 +85,9 @@ class _Problems:
         raise ScenarioError(problems)
 
 
-def _header(path: str, shown: str) -> dict[str, str]:
-    """The file's column names for each column of the format, or a problem at line 1."""
+def _header(path: str, shown: str) -> tuple[dict[str, str], int]:
+    """The file's column name for each column of the format (and how many columns it
+    has), or a problem at line 1."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             first = next(csv.reader(handle), None)
@@ -118,7 +120,7 @@ def _header(path: str, shown: str) -> dict[str, str]:
             + ", ".join(f'"{c}"' for c in missing) + f" (the header has: {have})",
         )
     problems.raise_any()
-    return found
+    return found, len(first)
 
 
 @dataclass
@@ -214,25 +216,34 @@ def read_orders(path: str | os.PathLike[str], *, shown_as: str | None = None) ->
     """
     path = os.fspath(path)
     shown = shown_as or path
-    columns = _header(path, shown)
+    columns, width = _header(path, shown)
     has_channel = "channel" in columns
     problems = _Problems(shown)
     kept = _Chunks()
     rows = 0
     rename = {name: key for key, name in columns.items()}
+    # Every column is read (so that a row with more values than the header, such as an
+    # unquoted comma inside a value, is caught), in chunks of about the same size.
+    chunk_rows = max(1, CHUNK_ROWS * len(COLUMNS) // max(width, len(COLUMNS)))
     try:
-        reader = pd.read_csv(
-            path,
-            usecols=list(columns.values()),
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8-sig",
-            chunksize=CHUNK_ROWS,
-        )
-        with reader:
-            for chunk in reader:
-                rows += len(chunk)
-                _check_chunk(chunk.rename(columns=rename), problems, kept, has_channel)
+        with warnings.catch_warnings():
+            # pandas only warns when the first row has more values than the header.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            reader = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                encoding="utf-8-sig",
+                chunksize=chunk_rows,
+                index_col=False,
+            )
+            with reader:
+                for chunk in reader:
+                    rows += len(chunk)
+                    part = chunk[list(columns.values())].rename(columns=rename)
+                    _check_chunk(part, problems, kept, has_channel)
+    except pd.errors.ParserWarning:
+        problems.add(2, "", f"the row has more values than the header has columns ({width})")
     except pd.errors.ParserError as exc:
         found = _FIELDS.search(str(exc))
         if found:
