@@ -139,7 +139,7 @@ class _Chunks:
 
 
 def _codes(
-    values: pd.Series, lines: np.ndarray, names: dict[str, int], first_rows: list[int]
+    values: np.ndarray, lines: np.ndarray, names: dict[str, int], first_rows: list[int]
 ) -> np.ndarray:
     """Codes of text values in ``names`` (which grows), noting the line each first appears on."""
     local, uniques = pd.factorize(values)
@@ -169,37 +169,48 @@ def _check_chunk(
         problems.more += len(rows) - room
         np.logical_or(bad, mask, out=bad)
 
-    text = {column: chunk[column].str.strip() for column in chunk.columns}
-    time_text = text["time"]
-    zoned = time_text.str.contains(_ZONE, regex=True).to_numpy(dtype=bool)
+    # Plain arrays of str, stripped: a list comprehension is ten times faster than
+    # pandas' per-element .str methods here.
+    text = {
+        column: np.array([v.strip() for v in chunk[column].to_numpy(dtype=object)], dtype=object)
+        for column in chunk.columns
+    }
+    times = text["time"]
+    # A time zone needs a "+", a "Z" or a "-" after the date: only those are searched.
+    maybe = np.array(
+        [("+" in v or "Z" in v or "z" in v or v.rfind("-") > 9) for v in times], dtype=bool
+    )
+    zoned = np.zeros(len(times), dtype=bool)
+    for i in np.flatnonzero(maybe):
+        zoned[i] = _ZONE.search(times[i]) is not None
     report(
         zoned, "time",
         lambda i: "a time with a time zone cannot be read as the business's clock; "
-        f"give local times, like 2026-01-05T09:30 (got {time_text.iloc[i]!r})",
+        f"give local times, like 2026-01-05T09:30 (got {times[i]!r})",
     )
-    parsed = pd.to_datetime(time_text.where(~zoned, ""), format="ISO8601", errors="coerce")
+    parsed = pd.to_datetime(np.where(zoned, "", times), format="ISO8601", errors="coerce")
     report(
-        parsed.isna().to_numpy() & ~zoned, "time",
-        lambda i: f"expected {_TIME_FORM} (got {time_text.iloc[i]!r})",
+        np.isnat(parsed.to_numpy()) & ~zoned, "time",
+        lambda i: f"expected {_TIME_FORM} (got {times[i]!r})",
     )
     for column in ("order", "sku", *(("channel",) if has_channel else ())):
         report(
-            (text[column] == "").to_numpy(), column,
+            text[column] == "", column,
             lambda i: "missing: every row needs a value here",
         )
-    quantity = pd.to_numeric(text["quantity"], errors="coerce").to_numpy(dtype=float)
+    quantity = pd.to_numeric(text["quantity"], errors="coerce").astype(float)
     whole = np.isfinite(quantity) & (quantity >= 1) & (quantity == np.floor(quantity))
     report(
         ~whole, "quantity",
-        lambda i: f"expected a whole number of units, 1 or more (got {text['quantity'].iloc[i]!r})",
+        lambda i: f"expected a whole number of units, 1 or more (got {text['quantity'][i]!r})",
     )
     good = ~bad
     if not good.any():
         return
-    micro = parsed[good].to_numpy().astype("datetime64[us]").view(np.int64)
+    micro = parsed.to_numpy()[good].astype("datetime64[us]").view(np.int64)
     kept.time.append(micro // 1_000_000)
-    kept.order.append(pd.util.hash_array(text["order"][good].to_numpy(dtype=object)))
-    kept.quantity.append(quantity[good].astype(np.int64))
+    kept.order.append(pd.util.hash_array(text["order"][good]))
+    kept.quantity.append(quantity[good].astype(np.int32))
     kept.sku.append(_codes(text["sku"][good], lines[good], kept.skus, kept.sku_rows))
     if has_channel:
         kept.channel.append(
@@ -262,29 +273,50 @@ def read_orders(path: str | os.PathLike[str], *, shown_as: str | None = None) ->
 
 
 def _book(kept: _Chunks, path: str, rows: int) -> OrderBook:
-    """Group the rows into orders, sorted by time (ties in the order of the file)."""
-    time = np.concatenate(kept.time)
-    order = np.concatenate(kept.order)
-    sku = np.concatenate(kept.sku)
-    quantity = np.concatenate(kept.quantity)
-    channel = np.concatenate(kept.channel) if kept.channel else np.zeros(0, dtype=np.int32)
+    """Group the rows into orders, sorted by time (ties in the order of the file).
+
+    Written to keep the peak low for millions of rows: each chunk's arrays are dropped
+    once joined, and every temporary as soon as it has served.
+    """
+    time = _join(kept.time)
+    order = _join(kept.order)
+    n = len(order)
     by_order = np.argsort(order, kind="stable")  # rows of an order together, in file order
     sorted_ids = order[by_order]
-    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
-    counts = np.diff(np.r_[starts, len(order)])
+    del order
+    new = np.ones(n, dtype=bool)
+    np.not_equal(sorted_ids[1:], sorted_ids[:-1], out=new[1:])
+    del sorted_ids
+    starts = np.flatnonzero(new)
+    del new
+    counts = np.diff(np.append(starts, n))
     order_time = np.minimum.reduceat(time[by_order], starts)
+    del time
     first_row = by_order[starts]
     sequence = np.lexsort((first_row, order_time))  # by time, then by first row
-    first_line = np.zeros(len(sequence) + 1, dtype=np.int64)
-    np.cumsum(counts[sequence], out=first_line[1:])
-    within = np.arange(first_line[-1]) - np.repeat(first_line[:-1], counts[sequence])
-    lines = by_order[np.repeat(starts[sequence], counts[sequence]) + within]
+    order_time = order_time[sequence]
+    first_row = first_row[sequence]
+    counts = counts[sequence]
+    starts = starts[sequence]
+    del sequence
+    first_line = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=first_line[1:])
+    # Row of each line, order after order: by_order[start of its order + its place in it].
+    offsets = np.repeat(starts - first_line[:-1], counts)
+    del starts, counts
+    offsets += np.arange(n)
+    lines = by_order[offsets]
+    del offsets, by_order
+    sku = _join(kept.sku)[lines]
+    quantity = _join(kept.quantity)[lines]
+    del lines
+    channel = _join(kept.channel)[first_row] if kept.channel else np.zeros(0, dtype=np.int32)
     return OrderBook(
-        time=order_time[sequence],
+        time=order_time,
         first_line=first_line,
-        sku=sku[lines],
-        quantity=quantity[lines],
-        channel=channel[first_row[sequence]] if len(channel) else channel,
+        sku=sku,
+        quantity=quantity,
+        channel=channel,
         skus=tuple(kept.skus),
         channels=tuple(kept.channels),
         sku_rows=tuple(kept.sku_rows),
@@ -293,3 +325,10 @@ def _book(kept: _Chunks, path: str, rows: int) -> OrderBook:
         sha256=sha256_of(path),
         rows=rows,
     )
+
+
+def _join(chunks: list[np.ndarray]) -> np.ndarray:
+    """The chunks' arrays as one; the list is emptied, so that they can be freed."""
+    joined = np.concatenate(chunks)
+    chunks.clear()
+    return joined

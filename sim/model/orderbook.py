@@ -37,7 +37,7 @@ class OrderBook:
     time: np.ndarray  # int64 seconds, per order, sorted
     first_line: np.ndarray  # int64, one more than there are orders
     sku: np.ndarray  # int32 codes into skus, per line
-    quantity: np.ndarray  # int64 units, per line
+    quantity: np.ndarray  # int32 units, per line
     channel: np.ndarray  # int32 codes into channels, per order
     skus: tuple[str, ...]
     channels: tuple[str, ...]
