@@ -412,3 +412,27 @@ def test_the_task_function_of_a_worker_does_not_import_pandas():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ})
     assert out.stdout.strip() == "[]"
+
+
+def test_the_run_record_lists_the_orders_file_with_its_sha256(tmp_path):
+    """run.json's files of a replay scenario include the orders file and its SHA-256."""
+    from sim.experiment.record import scenario_files
+
+    write(tmp_path, SMALL)
+    scenario = load(write(tmp_path, scenario_text("orders.csv"), "shop.yaml"))
+    listed = {entry["file"]: entry["sha256"] for entry in scenario_files(scenario)}
+    assert listed[str(tmp_path / "orders.csv")] == read_orders(tmp_path / "orders.csv").sha256
+
+
+def test_a_sweep_over_a_replay_scenario_runs_every_point(tmp_path):
+    """A sweep prepares the orders file and replays it at every point."""
+    import sim
+
+    write(tmp_path, SMALL)
+    text = scenario_text("orders.csv", extra="staff: {desk: {headcount: 1}}\n"
+                         "process: [{step: serve, staff: desk, time: 30min}]\n")
+    scenario = load(write(tmp_path, text, "shop.yaml"))
+    results = sim.sweep(scenario, {"staff.desk.headcount": [1, 2]}, replications=1, workers=1,
+                        progress=False)
+    arrived = results.summary().query("metric == 'orders_arrived'")["mean"].tolist()
+    assert arrived == [3.0, 3.0]

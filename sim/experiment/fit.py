@@ -101,7 +101,7 @@ class CountFit:
     kind: str  # constant, poisson, geometric or empirical
     mean: float
     n: int
-    p_value: float | None = None  # of the goodness-of-fit test that accepted it
+    p_value: float | None = None  # of the test that accepted it (None: too few to test)
     values: tuple[int, ...] = ()
     weights: tuple[int, ...] = ()
     rejected: tuple[tuple[str, float], ...] = ()  # (kind, p-value) of the ones before
@@ -250,7 +250,7 @@ def fit_count(values: np.ndarray) -> CountFit:
     }
     for kind, pmf in candidates.items():
         p = _goodness_of_fit(seen[1:], pmf, n)
-        if p >= ALPHA_TEST:
+        if p is None or p >= ALPHA_TEST:  # too few values to test: the simpler model stays
             return CountFit(kind, _round(mean, 4), n, p, rejected=tuple(rejected))
         rejected.append((kind, p))
     present = np.flatnonzero(seen)
@@ -260,10 +260,10 @@ def fit_count(values: np.ndarray) -> CountFit:
     )
 
 
-def _goodness_of_fit(observed: np.ndarray, pmf: np.ndarray, n: int) -> float:
+def _goodness_of_fit(observed: np.ndarray, pmf: np.ndarray, n: int) -> float | None:
     """The chi-square goodness-of-fit p-value, bins pooled until each expects 5 or more.
 
-    One parameter was estimated; with fewer than 3 bins there is nothing to test (1.0).
+    One parameter was estimated; with fewer than 3 bins there is nothing to test (None).
     """
     from scipy import stats
 
@@ -281,7 +281,7 @@ def _goodness_of_fit(observed: np.ndarray, pmf: np.ndarray, n: int) -> float:
         bins_o[-1] += o
         bins_e[-1] += e
     if len(bins_e) < 3:
-        return 1.0
+        return None
     chi2 = float(sum((a - b) ** 2 / b for a, b in zip(bins_o, bins_e)))
     return float(stats.chi2.sf(chi2, len(bins_e) - 2))
 
@@ -484,6 +484,11 @@ def fit_orders(book: OrderBook, *, start: _dt.date | None = None) -> DemandFit:
         months=n_days >= _DAYS_FOR_MONTHS,
     )
     warnings: list[str] = []
+    if n_days < 28:
+        warnings.append(
+            f"only {n_days} days of orders: each weekday weight rests on {n_days // 7} "
+            "day(s) or fewer; a few months of orders give a much better fit"
+        )
     if not days.months:
         warnings.append(
             f"by_month is not fitted: {n_days} days of orders, and months need at least a "

@@ -76,6 +76,8 @@ def _count_note(fit: CountFit) -> str:
         words.insert(0, f"every one of {thousands(fit.n)} is {int(round(fit.mean))}")
     elif fit.kind == "empirical":
         words.insert(0, f"as seen in {thousands(fit.n)}")
+    elif fit.p_value is None:
+        words.insert(0, f"too few values ({thousands(fit.n)}) to test the fit")
     else:
         words.insert(0, f"chi-square goodness of fit {_p(fit.p_value)}")
     return "; ".join(words)
@@ -180,7 +182,8 @@ def format_fit_report(fit: DemandFit) -> str:
         name = f"channel {channel.name}" if channel.name is not None else "orders"
         out.append("")
         out.append(
-            f"{name}: {thousands(channel.orders)} orders, {channel.mean_per_day:.1f} a day; "
+            f"{name}: {thousands(channel.orders)} order{'' if channel.orders == 1 else 's'}, "
+            f"{channel.mean_per_day:.1f} a day; "
             f"rate {_num(channel.rate_per_day, 2)}/day on {fit.start}"
         )
         out.append(
@@ -200,7 +203,10 @@ def format_fit_report(fit: DemandFit) -> str:
                 f"{_percent(low)} to {_percent(high)}): {verdict}"
             )
         else:
-            out.append("  growth      not written: a trend cannot be told from the months here")
+            out.append(
+                "  growth      not written: a trend cannot be told apart from the months "
+                "(or the days are too few)"
+            )
         for item in channel.exceptions:
             when = str(item.first) if item.first == item.last else f"{item.first} to {item.last}"
             out.append(f"  calendar    {when}: x{_num(item.factor, 2)} ({_entry_note(item)})")
@@ -209,14 +215,17 @@ def format_fit_report(fit: DemandFit) -> str:
             f"  quantity    {_count(channel.quantity_fit)} ({_count_note(channel.quantity_fit)})"
         )
         d = channel.dispersion
-        verdict = (
-            "overdispersed: resample describes the days better"
-            if d.overdispersed else "consistent with a Poisson process"
-        )
-        out.append(
-            f"  dispersion  index {d.index:.2f} (X² = {d.statistic:.0f} on {d.df} df, "
-            f"{_p(d.p_value)}): {verdict}"
-        )
+        if d.df <= 0:
+            out.append("  dispersion  not testable: too few days")
+        else:
+            verdict = (
+                "overdispersed: resample describes the days better"
+                if d.overdispersed else "consistent with a Poisson process"
+            )
+            out.append(
+                f"  dispersion  index {d.index:.2f} (X² = {d.statistic:.0f} on {d.df} df, "
+                f"{_p(d.p_value)}): {verdict}"
+            )
     for warning in fit.warnings:
         out.append("")
         out.append(f"warning: {warning}")
