@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -436,3 +437,20 @@ def test_a_sweep_over_a_replay_scenario_runs_every_point(tmp_path):
                         progress=False)
     arrived = results.summary().query("metric == 'orders_arrived'")["mean"].tolist()
     assert arrived == [3.0, 3.0]
+
+
+def test_workers_find_the_cache_the_parent_wrote_whatever_their_environment(
+    tmp_path, monkeypatch
+):
+    """A cache folder changed after the worker processes' fork server started still reaches
+    them: the parent passes it with each task."""
+    import sim
+
+    write(tmp_path, SMALL)
+    scenario = load(write(tmp_path, scenario_text("orders.csv"), "shop.yaml"))
+    first = sim.run(scenario, replications=2, workers=2, progress=False).replications()
+    shutil.rmtree(tmp_path / "cache")  # the folder the workers' environment names is gone
+    monkeypatch.setenv(store.CACHE_ENV, str(tmp_path / "elsewhere"))
+    store.forget()
+    again = sim.run(scenario, replications=2, workers=2, progress=False).replications()
+    assert (tmp_path / "elsewhere").is_dir() and first.equals(again)

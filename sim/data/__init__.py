@@ -10,9 +10,9 @@ How the arrays reach worker processes (:mod:`sim.data.store`): the parent
 (:func:`prepare`, called by ``sim.run`` and ``sim.sweep``) writes each book once to a
 ``.npz`` file in a cache folder outside the user's files (the system's temporary
 folder, or ``$OPSIM_CACHE_DIR``), named after the file's path, size and modification
-time; the task function :func:`simulate` loads it once per worker process and keeps
-it. So a task carries the scenario only (a few kilobytes), never millions of rows,
-and a worker never imports pandas.
+time; the task function :func:`simulate`, given that folder with every task, loads
+it once per worker process and keeps it. So a task carries the scenario only (a few
+kilobytes), never millions of rows, and a worker never imports pandas.
 
 This layer sits between the experiment and the model: it reads files (which the
 model never does) for the experiments above it.

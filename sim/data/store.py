@@ -75,8 +75,9 @@ def _stamp(path: str) -> str:
     return _digest(f"{_FORMAT}\0{info.st_size}\0{info.st_mtime_ns}")
 
 
-def _cache_file(path: str, stamp: str) -> str:
-    return os.path.join(cache_dir(), f"{_digest(os.path.realpath(path))}-{stamp}.npz")
+def _cache_file(path: str, stamp: str, cache: str | None = None) -> str:
+    folder = cache or cache_dir()
+    return os.path.join(folder, f"{_digest(os.path.realpath(path))}-{stamp}.npz")
 
 
 def _save(book: OrderBook, target: str) -> None:
@@ -123,20 +124,20 @@ def shown(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
-def book(path: str) -> OrderBook:
+def book(path: str, cache: str | None = None) -> OrderBook:
     """The book of the orders file ``path`` in this process (a worker's way to get it).
 
-    From memory, else from the cache :func:`prepare` wrote. Raises ``RuntimeError``
-    when neither has it.
+    From memory, else from the cache :func:`prepare` wrote in the folder ``cache``
+    (default: :func:`cache_dir`). Raises ``RuntimeError`` when neither has it.
     """
     stamp = _stamp(path)
     known = _BOOKS.get(path)
     if known is not None and known[0] == stamp:
         return known[1]
-    target = _cache_file(path, stamp)
+    target = _cache_file(path, stamp, cache)
     if not os.path.exists(target):
         raise RuntimeError(
-            f"the orders of {path} are not in the cache ({cache_dir()}) of this process: "
+            f"the orders of {path} are not in the cache ({cache or cache_dir()}): "
             "run the scenario with sim.run() or sim.sweep(), which prepare it; on a Dask "
             f"cluster, set {CACHE_ENV} to a folder that the workers can read"
         )
@@ -293,14 +294,18 @@ def _locator(scenario: Scenario, index: int) -> Where:
 
 
 def simulate(
-    scenario: Scenario, replication: int, *, series: bool = True
+    scenario: Scenario, replication: int, *, series: bool = True, cache: str | None = None
 ) -> ReplicationOutput:
     """One replication of ``scenario``, with the books of its orders files (the task function).
 
-    The same as :func:`sim.model.build.simulate` for a scenario without orders files.
+    ``cache`` is the folder :func:`prepare` wrote to, as the parent saw it: a worker
+    process may have been started with another environment (a fork server keeps the
+    environment of the first run), so the parent passes it along
+    (``functools.partial(simulate, cache=cache_dir())``). The same as
+    :func:`sim.model.build.simulate` for a scenario without orders files.
     """
     files = scenario.data_files()
-    orders = {path: book(path) for path in files} if files else None
+    orders = {path: book(path, cache) for path in files} if files else None
     if orders is None:  # looked up at call time, so it is the model's simulate, always
         return build.simulate(scenario, replication, series=series)
     return build.simulate(scenario, replication, series=series, orders=orders)

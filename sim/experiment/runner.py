@@ -121,7 +121,9 @@ def run(
     same whichever is used. ``progress``: ``None`` shows a bar on terminals and in
     notebooks only, ``True``/``False`` force it on or off.
     """
-    from sim.data.store import prepare, simulate
+    from functools import partial
+
+    from sim.data.store import cache_dir, prepare, simulate
     from sim.experiment.results import Results
 
     scenarios, baselines = plan(scenario, replications=replications, seed=seed, horizon=horizon)
@@ -133,7 +135,8 @@ def run(
         scheduler=scheduler,
     )
     tasks = [(member, r) for member in scenarios for r in range(member.run.replications)]
-    outputs = execute(simulate, tasks, workers=workers, scheduler=scheduler, progress=progress)
+    task = partial(simulate, cache=cache_dir())  # where the workers find the orders files
+    outputs = execute(task, tasks, workers=workers, scheduler=scheduler, progress=progress)
     record.finish()
     return Results.from_outputs(outputs, scenarios, baselines=baselines, record=record)
 
