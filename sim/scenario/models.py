@@ -3,7 +3,9 @@
 A :class:`Scenario` is built from a YAML file (see :mod:`sim.scenario.loader`) and checked
 against the scenario format (``docs/scenario-format.md``). It holds plain numbers in
 the model's units: hours for durations, per hour for rates and money rates, fractions
-for percentages. It never changes: :meth:`Scenario.with_changes` returns a new one.
+for percentages, continuous rates per hour for growth; dates are ``datetime.date``, and
+the paths of orders files are absolute (relative to the file that named them). It
+never changes: :meth:`Scenario.with_changes` returns a new one.
 It knows nothing of SimPy; the model (:mod:`sim.model.build`) reads it to build a simulation.
 """
 

@@ -1,9 +1,11 @@
 """Units: every duration and rate in a scenario says what it is measured in.
 
 A planner writes ``lead_time: 5d`` or ``rate: 400/day``; the model works in one
-clock unit, the **hour**. This module turns the written forms into hours (durations),
-events per hour (rates) and money per hour (money rates), and refuses a bare number
-where a unit is needed, so that ``lead_time: 5`` (days? hours?) is never misread.
+clock unit, the **hour**. This module turns the written forms into hours (durations,
+``y`` being 365 days), events per hour (rates) and money per hour (money rates), and
+refuses a bare number where a unit is needed, so that ``lead_time: 5`` (days? hours?)
+is never misread. It also reads calendar dates (``2026-01-05``) and compounded growth
+(``"8%/year"``, kept as a continuous rate per hour).
 
 Only the standard library is used: configuration must stay light to import.
 """
