@@ -75,9 +75,9 @@ __all__ = [
     "ALPHA_EXCEPTION",
     "ChannelFit",
     "CountFit",
+    "DatedException",
     "DemandFit",
     "Dispersion",
-    "Exception_",
     "fit",
     "fit_count",
     "fit_orders",
@@ -137,7 +137,7 @@ class Dispersion:
 
 
 @dataclass(frozen=True)
-class Exception_:  # noqa: N801 - "Exception" is a builtin
+class DatedException:
     """A run of dated exceptions: closed, or the rate times ``factor``."""
 
     first: _dt.date
@@ -163,7 +163,7 @@ class ChannelFit:
     growth: float | None  # compounded per year, when written
     growth_estimate: float | None  # compounded per year, as fitted (None: not fitted)
     growth_ci: tuple[float, float] | None
-    exceptions: list[Exception_]
+    exceptions: list[DatedException]
     lines_fit: CountFit
     quantity_fit: CountFit
     sku_mix: dict[str, float]
@@ -189,7 +189,7 @@ class DemandFit:
     last: _dt.date
     start: _dt.date
     channels: list[ChannelFit]
-    closed: list[Exception_]
+    closed: list[DatedException]
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -508,7 +508,7 @@ def fit_orders(book: OrderBook, *, start: _dt.date | None = None) -> DemandFit:
             break
         closed_days |= found
     closed = [
-        Exception_(dates[a], dates[b], closed=True, expected=float(model.mu[a : b + 1].sum()))
+        DatedException(dates[a], dates[b], closed=True, expected=float(model.mu[a : b + 1].sum()))
         for a, b in _runs(closed_days)
     ]
     open_days = ~closed_days
@@ -616,7 +616,7 @@ def _fit_channel(
     for a, b in _runs(aside, split=counts >= model.mu):
         seen, wanted = int(counts[a : b + 1].sum()), float(model.mu[a : b + 1].sum())
         exceptions.append(
-            Exception_(dates[a], dates[b], factor=seen / wanted, observed=seen, expected=wanted)
+            DatedException(dates[a], dates[b], factor=seen / wanted, observed=seen, expected=wanted)
         )
     expected = model.mu * open_days
     for item in exceptions:

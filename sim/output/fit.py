@@ -25,7 +25,7 @@ from sim.output.format import plural, thousands
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from sim.experiment.fit import ChannelFit, CountFit, DemandFit, Exception_
+    from sim.experiment.fit import ChannelFit, CountFit, DatedException, DemandFit
 
 __all__ = ["fit_figure", "fit_yaml", "format_fit_report", "write_fit"]
 
@@ -83,7 +83,7 @@ def _count_note(fit: CountFit) -> str:
     return "; ".join(words)
 
 
-def _entry(item: Exception_) -> str:
+def _entry(item: DatedException) -> str:
     """A calendar entry in flow style."""
     when = (
         f"date: {item.first}" if item.first == item.last
@@ -94,7 +94,7 @@ def _entry(item: Exception_) -> str:
     return "{" + when + f", demand: {_num(item.factor, 2)}" + "}"
 
 
-def _entry_note(item: Exception_) -> str:
+def _entry_note(item: DatedException) -> str:
     if item.closed:
         return f"no orders; {item.expected:.0f} expected"
     return f"{item.observed} orders where {item.expected:.1f} were expected"
@@ -130,7 +130,7 @@ def fit_yaml(fit: DemandFit, *, tool: str = "opsim") -> str:
 
 
 def _channel_yaml(
-    channel: ChannelFit, entries: list[Exception_], start: _dt.date, single: bool
+    channel: ChannelFit, entries: list[DatedException], start: _dt.date, single: bool
 ) -> list[str]:
     pad = "  " if single else "    "
     out = [] if single else [f"  - name: {channel.name}"]
