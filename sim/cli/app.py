@@ -8,6 +8,8 @@ Verbs (``run`` is the default, so ``python run_sim.py shop.yaml`` runs ``shop.ya
     schema                          print the JSON Schema of the scenario format
     sweep SCENARIO.yaml ...         run the scenario's sweep grid (see sim.cli.sweep)
     --version                       print the version
+    fit ORDERS.csv [--out demand.yaml] [--start DATE]
+                                    fit a demand section to a file of past orders
 
 ``run`` and ``validate`` also print what the checks of :mod:`sim.scenario.checks` find
 (an overloaded staff pool, demand when nobody is on duty, ...): ``validate`` after
@@ -34,7 +36,7 @@ from sim.cli.status import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
 
 __all__ = ["main"]
 
-VERBS = ("run", "validate", "schema", "sweep")
+VERBS = ("run", "validate", "schema", "sweep", "fit")
 
 
 class BadInput(Exception):
@@ -96,7 +98,7 @@ def _parser() -> _Parser:
     )
     parser.add_argument("--version", action="version", version=_version(),
                         help="print the version and exit")
-    verbs = parser.add_subparsers(dest="verb", metavar="{run,validate,schema,sweep}")
+    verbs = parser.add_subparsers(dest="verb", metavar="{run,validate,schema,sweep,fit}")
 
     run = verbs.add_parser("run", help="run scenarios and write their results (the default)")
     run.add_argument("files", nargs="+", metavar="FILE", help="scenario files (YAML)")
@@ -139,7 +141,25 @@ def _parser() -> _Parser:
     sweep.add_argument("--horizon", type=_duration, metavar="DURATION",
                        help='simulated length, like "30d" (default: the file\'s run.horizon)')
     _add_set(sweep)
+
+    fit = verbs.add_parser("fit", help="fit a demand section to a file of past orders")
+    fit.add_argument("file", metavar="ORDERS.csv", help="past orders: time, order, sku, "
+                     "quantity (and channel)")  # fmt: skip
+    fit.add_argument("--out", metavar="FILE", default="demand.yaml",
+                     help="the YAML to write (default: demand.yaml); fit.png goes beside it")
+    fit.add_argument("--start", type=_date, metavar="DATE",
+                     help="the date the simulation will start, like 2026-01-05 (default: the "
+                     "first date of the orders)")  # fmt: skip
     return parser
+
+
+def _date(text: str) -> Any:
+    from sim.scenario.units import parse_date
+
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_set(parser: argparse.ArgumentParser) -> None:
@@ -167,7 +187,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(_with_default_verb(args_list))
     except SystemExit as exit_:  # argparse: --help (0) or a bad flag (2)
         return int(exit_.code or 0)
-    commands = {"run": _run, "validate": _validate, "schema": _schema, "sweep": _sweep}
+    commands = {
+        "run": _run, "validate": _validate, "schema": _schema, "sweep": _sweep, "fit": _fit,
+    }
     return _guarded(commands[args.verb], args)
 
 
@@ -249,6 +271,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from sim.data.store import prepare
     from sim.errors import ScenarioError
     from sim.scenario.checks import check
     from sim.scenario.loader import load
@@ -257,6 +280,7 @@ def _validate(args: argparse.Namespace) -> int:
     for file in args.files:
         try:
             scenario = load(file, overrides=args.set)
+            prepare(scenario.variant_scenarios())  # its orders files, read and checked
         except ScenarioError as exc:
             print(str(exc), file=sys.stderr)
             status = EXIT_BAD_INPUT
@@ -293,6 +317,23 @@ def _schema(args: argparse.Namespace) -> int:
     from sim.scenario.schema import scenario_schema
 
     print(json.dumps(scenario_schema(), indent=2))
+    return EXIT_OK
+
+
+def _fit(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; before pyplot is imported anywhere
+
+    from sim.experiment.fit import fit
+    from sim.output.fit import format_fit_report, write_fit
+
+    if os.path.isdir(args.out):
+        raise BadInput(f"--out: {args.out} is a folder; give the YAML file to write")
+    fitted = fit(args.file, start=args.start)
+    print(format_fit_report(fitted))
+    yaml_file, figure = write_fit(fitted, args.out)
+    print(f"\nWrote {yaml_file} and {figure}")
     return EXIT_OK
 
 

@@ -126,10 +126,13 @@ def run(
     same whichever is used. ``progress``: ``None`` shows a bar on terminals and in
     notebooks only, ``True``/``False`` force it on or off.
     """
+    from functools import partial
+
+    from sim.data.store import cache_dir, prepare, simulate
     from sim.experiment.results import Results
-    from sim.model.build import simulate
 
     scenarios, baselines = plan(scenario, replications=replications, seed=seed, horizon=horizon)
+    prepare(scenarios)  # orders files: read and checked here, cached for the workers
     record = RunRecord(
         "run",
         [ScenarioRecord.of(member) for member in scenarios],
@@ -138,7 +141,8 @@ def run(
         warnings=[finding.labelled() for finding in check_all(scenarios)],
     )
     tasks = [(member, r) for member in scenarios for r in range(member.run.replications)]
-    outputs = execute(simulate, tasks, workers=workers, scheduler=scheduler, progress=progress)
+    task = partial(simulate, cache=cache_dir())  # where the workers find the orders files
+    outputs = execute(task, tasks, workers=workers, scheduler=scheduler, progress=progress)
     record.finish()
     return Results.from_outputs(outputs, scenarios, baselines=baselines, record=record)
 

@@ -18,16 +18,20 @@ and nothing is kept per order, so memory does not grow with the horizon.
 
 from __future__ import annotations
 
+import datetime
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import simpy
 
 from sim.model.arrivals import arrival_process
+from sim.model.calendar import Calendar
 from sim.model.catalog import METRICS, SERIES, SERIES_POINTS, unit_of
 from sim.model.context import HOURS_PER_DAY, ModelContext
 from sim.model.inventory import Stock
+from sim.model.orderbook import OrderBook
 from sim.model.orders import Channel
 from sim.model.policies import NoReorder, reorder_policy
 from sim.model.process import Flow
@@ -62,11 +66,15 @@ class Model:
     (``model.channels[0].order_at(t)``) in a scenario whose arrival rate is 0.
     """
 
-    def __init__(self, scenario: Scenario, replication: int) -> None:
+    def __init__(
+        self, scenario: Scenario, replication: int, orders: Mapping[str, OrderBook] | None = None,
+    ) -> None:
         self.scenario = scenario
         run = scenario.run
+        orders = orders or {}
         self.ctx = ctx = ModelContext(
-            simpy.Environment(), run.warmup, run.horizon, run.seed, replication
+            simpy.Environment(), run.warmup, run.horizon, run.seed, replication,
+            calendar_of(scenario, orders),
         )
         self.env = ctx.env
         self.window = ctx.window
@@ -108,11 +116,16 @@ class Model:
             self.stocks.append(Stock(sku, product, ctx, supply, policy, self.flow.proceed))
 
         self.channels = []
+        products = list(scenario.products)
         for i, demand in enumerate(scenario.demand):
             name = demand.name if demand.name is not None else str(i)
-            self.channels.append(
-                Channel(name, demand, ctx, self.stocks, self.flow, arrival_process(demand, name))
-            )
+            book = None
+            if demand.data_file is not None:
+                book = orders.get(demand.data_file)
+                if book is not None:
+                    book = book.for_channel(demand.name)
+            arrivals = arrival_process(demand, name, ctx.calendar, run.horizon, book, products)
+            self.channels.append(Channel(name, demand, ctx, self.stocks, self.flow, arrivals))
 
         # What the series sampler reads, in catalog order within each kind of subject.
         subjects: dict[str, list[Any]] = {
@@ -275,14 +288,52 @@ class Model:
         return rows
 
 
-def simulate(scenario: Scenario, replication: int, *, series: bool = True) -> ReplicationOutput:
+def calendar_of(scenario: Scenario, orders: Mapping[str, OrderBook]) -> Calendar:
+    """The calendar of a scenario: its start date and its closed and staffing dates.
+
+    The start is ``run.start``, or without it the date of the first order of the
+    ``replay`` channels' files (None when neither: time 0 is a Monday, without dates).
+    """
+    start = scenario.run.start
+    if start is None:
+        firsts = [
+            book.first_date()
+            for stream in scenario.demand
+            if stream.replay is not None
+            and (book := orders.get(stream.replay)) is not None
+            and len(book)
+        ]
+        start = min(firsts) if firsts else None
+    closed: list[datetime.date] = []
+    staff: dict[datetime.date, dict[str, float]] = {}
+    for stream in scenario.demand:
+        for entry in stream.calendar:
+            dates = [
+                entry.first + datetime.timedelta(days=k)
+                for k in range((entry.last - entry.first).days + 1)
+            ]
+            if entry.closed:
+                closed.extend(dates)
+            for date in dates if entry.staff else ():
+                day = staff.setdefault(date, {})
+                for pool, factor in (entry.staff or {}).items():
+                    day[pool] = day.get(pool, 1.0) * factor
+    return Calendar(start, closed=closed, staff=staff)
+
+
+def simulate(
+    scenario: Scenario, replication: int, *, series: bool = True,
+    orders: Mapping[str, OrderBook] | None = None,
+) -> ReplicationOutput:
     """Run one replication of ``scenario`` and return its metric and series rows.
 
     Replication ``i`` under ``scenario.run.seed`` gives the same rows wherever and
     whenever it runs; every random source has its own stream (see :mod:`sim.model.streams`).
     ``series=False`` skips the levels over time (sweeps do not keep them): the metric
-    rows are the same, and short runs are up to a third faster.
+    rows are the same, and short runs are up to a third faster. ``orders`` holds the
+    past orders of the ``replay`` and ``resample`` channels, by the file's path as the
+    scenario gives it (:func:`sim.data.simulate` reads them for you).
     """
-    model = Model(scenario, replication)
+    model = Model(scenario, replication, orders)
     model.run(series=series)
     return ReplicationOutput(scenario.name, replication, model.rows(), model.series)

@@ -16,6 +16,12 @@ of a shift starting at the same moment are new people: they start on waiting wor
 once, whatever the outgoing shift is still finishing (a hand-over). A shift that meets
 itself (a 24-hour shift on consecutive days) simply goes on.
 
+With dates (``run.start``), the week is read from the start's weekday, and the
+calendar changes the plan on its dates (:func:`change_plan`): nobody is on duty on a
+closed date, and a staffing exception multiplies the headcount of its day (rounded
+down). On and around such a date the headcount moves straight to its new level: a
+change there is workers leaving or joining, not a hand-over.
+
 The pool is a small class of counters and a deque rather than a ``simpy.Resource``:
 a resource costs a request event, a release event and a process switch per task.
 Abandoned items are left in the deque and skipped when popped (lazy deletion); the
@@ -24,24 +30,111 @@ deque is compacted when they outnumber the live entries, so memory stays bounded
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import math
 from collections import deque
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from simpy import Timeout
 
-from sim.model.context import HOURS_PER_WEEK
+from sim.model.context import HOURS_PER_DAY, HOURS_PER_WEEK
 from sim.model.metrics import TimeAverage
 from sim.scenario.roster import weekly_changes, weekly_levels
 
 if TYPE_CHECKING:
+    from sim.model.calendar import Calendar
     from sim.model.context import ModelContext
     from sim.scenario.models import StaffPool
 
-__all__ = ["Pool", "weekly_levels"]
+__all__ = ["Pool", "change_plan", "weekly_levels"]
 
 # Lazy deletion: the deque is rebuilt once more than this many abandoned items sit in it
 # (and they are more than half of it), so that a rebuild is rare and memory bounded.
 _COMPACT_AFTER = 64
+
+
+Change = tuple[float, int, int]  # (time in hours, workers going off duty, coming on)
+
+
+def change_plan(
+    initial: int,
+    levels: list[tuple[float, int]],
+    changes: list[tuple[float, int, int]],
+    calendar: Calendar,
+    pool: str,
+    horizon: float,
+) -> tuple[int, Iterator[Change]]:
+    """The headcount on duty at time 0, and every later change as ``(time, ending, starting)``.
+
+    ``initial``, ``levels`` and ``changes`` are the weekly roster from Monday 00:00
+    (:func:`~sim.scenario.roster.weekly_changes` and ``weekly_levels``). Without dates,
+    and with no closed date or staffing exception for this pool, the week's changes
+    repeat for ever, hand-overs and all. Otherwise the week is read from the start's
+    weekday, nobody is on duty from 00:00 to 24:00 of a closed date, and on a date with
+    a staffing factor for this pool the headcount at every moment is multiplied by it
+    and rounded down; a change on or at the edge of such a date moves the headcount
+    straight to its new level (workers leave or join; no hand-over). Then only real
+    changes are given, up to the horizon.
+    """
+    exceptions = calendar.staff_days(pool)
+    if calendar.offset == 0 and not exceptions:
+        return initial, _weekly(changes)
+    offset = calendar.offset
+    base = next(level for hour, level in reversed(levels) if hour <= offset)
+    shifted = sorted(((hour - offset) % HOURS_PER_WEEK, end, start) for hour, end, start in changes)
+
+    def effective(t: float, level: int) -> int:
+        day = math.floor(t / HOURS_PER_DAY)
+        if calendar.closed(day):
+            return 0
+        return math.floor(level * calendar.staff_factor(day, pool) + 1e-9)
+
+    def ordinary(t: float) -> bool:
+        day = math.floor(t / HOURS_PER_DAY)
+        return not calendar.closed(day) and calendar.staff_factor(day, pool) == 1.0
+
+    def midnights() -> Iterator[tuple[float, int, int] | tuple[float, None, None]]:
+        for day in exceptions:
+            if day >= 0:
+                yield day * HOURS_PER_DAY, None, None
+                yield (day + 1) * HOURS_PER_DAY, None, None
+
+    def plan(level: int, last: int) -> Iterator[Change]:
+        events = heapq.merge(_weekly(shifted), midnights())
+        for t, together in itertools.groupby(events, key=lambda change: change[0]):
+            if t >= horizon:
+                return
+            ending = starting = 0
+            for _, end, start in together:
+                if end is not None and start is not None:
+                    level += start - end
+                    ending += end
+                    starting += start
+            now = effective(t, level)
+            if ordinary(t) and last == level - starting + ending:  # a plain day: hand-overs kept
+                if ending or starting:
+                    yield t, ending, starting
+            elif now != last:
+                yield t, max(0, last - now), max(0, now - last)
+            last = now
+
+    first = effective(0.0, base)
+    return first, plan(base, first)
+
+
+def _weekly(changes: list[Change]) -> Iterator[Change]:
+    """The week's ``changes`` repeated week after week, but a change at hour 0 of the first
+    week: the level at time 0 already has it."""
+    if not changes:
+        return
+    week = 0
+    while True:
+        for hour, ending, starting in changes:
+            if week or hour > 0.0:
+                yield week * HOURS_PER_WEEK + hour, ending, starting
+        week += 1
 
 
 class Pool:
@@ -49,7 +142,7 @@ class Pool:
 
     __slots__ = (
         "name", "env", "wage", "window", "on_duty", "busy", "overtime", "queue", "dead",
-        "busy_level", "on_duty_level", "overtime_level", "_changes", "_next", "_week",
+        "busy_level", "on_duty_level", "overtime_level", "_plan", "_next",
     )
 
     def __init__(self, name: str, spec: StaffPool, ctx: ModelContext) -> None:
@@ -61,21 +154,22 @@ class Pool:
         self.overtime = 0  # off-duty workers still finishing a task
         self.queue: deque[Any] = deque()  # items waiting for any step of this pool, FIFO
         self.dead = 0  # abandoned items still sitting in the deque
-        self._changes: list[tuple[float, int, int]]  # (hour of week, ending, starting)
+        changes: list[Change]
         if spec.shifts is None:
             assert spec.headcount is not None
-            self.on_duty, self._changes = spec.headcount, []
+            initial, levels, changes = spec.headcount, [(0.0, spec.headcount)], []
         else:
-            self.on_duty, self._changes = weekly_changes(spec.shifts)
+            initial, changes = weekly_changes(spec.shifts)
+            levels = weekly_levels(spec.shifts)
+        self.on_duty, self._plan = change_plan(
+            initial, levels, changes, ctx.calendar, name, ctx.horizon
+        )
+        self._next: Change | None = None
         start, end = window
         self.busy_level = TimeAverage(start, end)  # every worker at a task, overtime too
         self.on_duty_level = TimeAverage(start, end, level=self.on_duty)
         self.overtime_level = TimeAverage(start, end)
-        self._week = 0
-        # A change at hour 0 is already counted at time 0: the first week starts after it.
-        self._next = 1 if self._changes and self._changes[0][0] == 0.0 else 0
-        if self._changes:
-            self._schedule_change()
+        self._schedule_change()
 
     @property
     def working(self) -> int:
@@ -84,16 +178,14 @@ class Pool:
 
     # ----------------------------------------------------------------- shifts
     def _schedule_change(self) -> None:
-        if self._next == len(self._changes):
-            self._next = 0
-            self._week += 1
-        hour = self._week * HOURS_PER_WEEK + self._changes[self._next][0]
-        Timeout(self.env, hour - self.env.now).callbacks.append(self._shift_change)
+        self._next = following = next(self._plan, None)
+        if following is not None:
+            Timeout(self.env, following[0] - self.env.now).callbacks.append(self._shift_change)
 
     def _shift_change(self, _event: Any) -> None:
-        _, ending, starting = self._changes[self._next]
+        assert self._next is not None
+        _, ending, starting = self._next
         self.change(self.env.now, ending, starting)
-        self._next += 1
         self._schedule_change()
 
     def change(self, now: float, ending: int, starting: int) -> None:

@@ -115,6 +115,8 @@ class Facts:
         single = isinstance(raw, dict) or (raw is None and len(self.scenario.demand) == 1)
         made = []
         for i, spec in enumerate(self.scenario.demand):
+            if spec.arrivals is None:  # replay or resample: the file, not a rate, says when
+                continue
             rate = spec.arrivals.rate
             hourly = [rate * factor for factor in spec.arrivals.profile()]
             units = float(spec.lines.mean) * float(spec.quantity.mean)
@@ -169,8 +171,10 @@ class Facts:
             mix = channel.spec.sku_mix
             weights = [1.0] * len(products) if mix is None else [mix.get(p, 0.0) for p in products]
             share = weights[products.index(sku)] / sum(weights) if sum(weights) else 0.0
+            arrivals = channel.spec.arrivals
+            assert arrivals is not None  # channels holds only channels with arrivals
             total += (
-                channel.spec.arrivals.rate
+                arrivals.rate
                 * float(channel.spec.lines.mean)
                 * share
                 * float(channel.spec.quantity.mean)
@@ -536,8 +540,19 @@ def _orders(channel: _Channel, sku: str) -> bool:
 @register
 def demand_mix(facts: Facts) -> Iterator[Finding]:
     """A channel with no arrivals; sku_mix weights that do not sum to 1."""
+    for i, stream in enumerate(facts.scenario.demand):
+        if stream.arrivals is None:
+            source = "replay" if stream.replay is not None else "resample"
+            where = "demand" if len(facts.scenario.demand) == 1 else f"demand.{i}"
+            yield Finding(
+                "file_demand_unchecked", f"{where}.{source}",
+                f"the orders of {stream.name or 'this channel'} come from a file: the load "
+                "checks leave them out",
+                level="note",
+            )
     for channel in facts.channels:
         spec = channel.spec
+        assert spec.arrivals is not None
         if spec.arrivals.rate <= 0:
             yield Finding(
                 "no_arrivals", f"{channel.key}.arrivals.rate",

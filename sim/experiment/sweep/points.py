@@ -143,7 +143,7 @@ cheap to pickle and exact in JSON); ``error`` is the one-line reason a point fai
 (None when it ran); ``seconds`` and ``cpu_seconds`` are the wall and CPU time it took."""
 
 
-def run_point(scenario: Scenario, replications: int) -> PointOutcome:
+def run_point(scenario: Scenario, replications: int, cache: str | None = None) -> PointOutcome:
     """Simulate replications ``0 .. replications-1`` of one point, one after another.
 
     Never raises for a failing simulation: the error becomes the point's one-line
@@ -154,10 +154,11 @@ def run_point(scenario: Scenario, replications: int) -> PointOutcome:
     rows: list[list[Any]] = []
     error: str | None = None
     try:
-        from sim.model.build import simulate
+        from sim.data.store import simulate  # with the orders of replay/resample channels
 
         for replication in range(replications):
-            output = simulate(scenario, replication, series=False)  # a sweep keeps no series
+            # A sweep keeps no series; ``cache`` is where the orders files were prepared.
+            output = simulate(scenario, replication, series=False, cache=cache)
             rows.extend(
                 [replication, str(metric), str(subject), _plain(value), str(unit)]
                 for metric, subject, value, unit in output.metrics

@@ -28,7 +28,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError
@@ -222,6 +222,7 @@ def _run_points(
     Each point is recorded (and stored) the moment it finishes, so Ctrl-C or a crash
     loses only the points still running.
     """
+    from sim.data.store import cache_dir, prepare
     from sim.experiment.executors import as_finished, progress_bar
 
     todo = [point for point in range(len(plan.points)) if point not in records]
@@ -253,6 +254,7 @@ def _run_points(
         for point in todo:
             try:
                 scenario = plan.point_scenario(point)
+                prepare([scenario])  # its orders files, if any: read once, then a stat
             except (ScenarioError, ValueError) as exc:
                 finish(point, {"rows": [], "error": one_line(exc), "seconds": 0.0})
                 continue
@@ -268,7 +270,8 @@ def _run_points(
             smoothing=0.1,
         ) as bar,
         as_finished(
-            run_point, tasks(), count=len(todo), workers=workers, scheduler=scheduler
+            partial(run_point, cache=cache_dir()), tasks(), count=len(todo), workers=workers,
+            scheduler=scheduler,
         ) as finished,
     ):
         for point, future in finished:
