@@ -82,6 +82,9 @@ KEY_DOCS: dict[str, dict[str, str]] = {
         "seed": "Seed of every random stream; the same seed gives the same numbers on any "
         "executor (default 0).",
         "confidence": 'Level of every confidence interval, 0.95 or "95%" (default 0.95).',
+        "max_waiting": "A replication whose orders waiting (in queues and for backordered "
+        "stock) pass this many stops early, and its scenario is reported unstable "
+        "(default 100000).",
     },
     "DemandStream": {
         "name": "Name of the sales channel (when demand is a list).",
