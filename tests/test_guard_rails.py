@@ -170,10 +170,19 @@ def test_an_unstable_scenario_is_reported_without_numbers():
         table,
         re.MULTILINE,
     ), table
+    assert "vs base" not in table  # nothing is compared with an unstable base
     unstable = results.record.details["unstable"]
     assert list(unstable) == ["overload"]
     assert set(unstable["overload"]["replications"]) == {"0", "1"}
     assert results.record.warnings[0].startswith("overload: unstable: ")
+
+
+def test_the_comparison_figure_says_why_an_unstable_row_is_empty():
+    """The comparison figure writes "unstable" where the unstable scenario's bars would be."""
+    results = sim.run(sim.loads(OVERLOAD).with_changes({"run.replications": 1}), workers=1,
+                      progress=False)  # fmt: skip
+    texts = [text.get_text() for ax in results.plot().axes for text in ax.texts]
+    assert texts.count("unstable (run.max_waiting)") == 3  # throughput, cost, service
 
 
 def test_an_unstable_sweep_point_is_kept_without_numbers_and_not_run_again(tmp_path):

@@ -182,7 +182,12 @@ def _title(results: Results) -> str:
 def _legend(results: Results) -> list[str]:
     level = f"{results.confidence:.0%}"
     lines = [f"mean ± half-width of its {level} confidence interval"]
-    if len(results.names) > 1:
+    unstable = _unstable(results)
+    compared = [
+        name for name, base in results.baselines.items()
+        if name != base and name not in unstable and base not in unstable
+    ]  # fmt: skip
+    if compared:
         lines.append(
             "vs base: the variant minus the base, paired replication by replication "
             "(same random numbers)"
@@ -190,7 +195,7 @@ def _legend(results: Results) -> list[str]:
         lines.append(
             f"* the {level} interval of that difference excludes zero: a real change, not noise"
         )
-    if _unstable(results):
+    if unstable:
         lines.append(
             "unstable: its waiting orders passed run.max_waiting, so its queues grow without "
             "bound and every number would depend on the horizon: none is reported (run.json)"
