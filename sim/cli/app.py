@@ -15,9 +15,10 @@ Verbs (``run`` is the default, so ``python run_sim.py shop.yaml`` runs ``shop.ya
 (an overloaded staff pool, demand when nobody is on duty, ...): ``validate`` after
 "ok" (the exit status stays 0), ``run`` before it starts and under its table.
 
-Exit status: 0 success, 2 bad input (a scenario, a flag, a file), 1 anything else.
-Nothing a user can get wrong ends in a traceback; set ``SIM_DEBUG=1`` to see one for
-an unexpected error.
+Exit status: 0 success, 2 bad input (a scenario, a flag, a file, a run estimated at
+more than an hour without ``--force``), 130 interrupted (Ctrl-C: nothing half-written is
+left), 1 anything else. Nothing a user can get wrong ends in a traceback; set
+``SIM_DEBUG=1`` to see one for an unexpected error.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from sim.cli.status import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
+from sim.cli.status import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, cannot_write
 
 __all__ = ["main"]
 
@@ -41,6 +42,14 @@ VERBS = ("run", "validate", "schema", "sweep", "fit")
 
 class BadInput(Exception):
     """A command-line value that cannot be used (exit status 2)."""
+
+
+class Stopped(Exception):
+    """A failure whose one-line message says all there is to say (no traceback hint)."""
+
+    def __init__(self, message: str, status: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class _Parser(argparse.ArgumentParser):
@@ -119,6 +128,7 @@ def _parser() -> _Parser:
     run.add_argument("--quiet", action="store_true",
                      help="no progress bar, no table and no notes; print only where the files "
                      "went (and any warnings)")
+    _add_force(run)
 
     validate = verbs.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("files", nargs="+", metavar="FILE", help="scenario files (YAML)")
@@ -141,6 +151,7 @@ def _parser() -> _Parser:
     sweep.add_argument("--horizon", type=_duration, metavar="DURATION",
                        help='simulated length, like "30d" (default: the file\'s run.horizon)')
     _add_set(sweep)
+    _add_force(sweep)
 
     fit = verbs.add_parser("fit", help="fit a demand section to a file of past orders")
     fit.add_argument("file", metavar="ORDERS.csv", help="past orders: time, order, sku, "
@@ -160,6 +171,11 @@ def _date(text: str) -> Any:
         return parse_date(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_force(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true",
+                        help="run even when estimated at more than an hour of work")
 
 
 def _add_set(parser: argparse.ArgumentParser) -> None:
@@ -196,15 +212,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _guarded(command: Any, args: argparse.Namespace) -> int:
     """Run one verb, turning every error into a one-line message and an exit status."""
     from sim.errors import ScenarioError
+    from sim.experiment.estimate import RunTooLong
 
     try:
         return int(command(args))
+    except RunTooLong as exc:
+        print(str(exc.advice("add --force to run it anyway")), file=sys.stderr)
+        return EXIT_BAD_INPUT
     except (ScenarioError, BadInput) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_FAILURE
+    except Stopped as exc:
+        print(str(exc), file=sys.stderr)
+        return exc.status
+    except KeyboardInterrupt as exc:  # Ctrl-C: say what was kept (a verb may word it)
+        print(f"interrupted: {str(exc) or 'nothing was written'}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no traceback
         if os.environ.get("SIM_DEBUG") == "1":
             traceback.print_exc()
@@ -237,6 +260,8 @@ def _run(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")  # files only; before pyplot is imported anywhere
 
+    from sim.errors import SimulationError
+    from sim.experiment.executors import WorkerDied
     from sim.experiment.runner import plan, run
     from sim.output.format import folder_name
     from sim.output.report import FILES, format_table
@@ -252,22 +277,59 @@ def _run(args: argparse.Namespace) -> int:
                       horizon=args.horizon)
     found = check_all(members)
     _print_findings([f for f in found if f.level == "warning" or not args.quiet], sys.stderr)
-    results = run(
-        scenarios,
-        replications=args.replications,
-        seed=args.seed,
-        horizon=args.horizon,
-        workers=args.workers,
-        progress=False if args.quiet else None,
-    )
-    results.record.argv = list(sys.argv)
-    results.record.overrides = list(args.set)
-    if not args.quiet:
-        print(format_table(results))
-        print()
-    folder = results.save(out)
+    earlier = _earlier_results(out)
+    if earlier is not None:
+        when = f" (run {earlier['started']})" if earlier.get("started") else ""
+        print(f"{out}{os.sep} holds earlier results{when}: this run replaces them when it "
+              "finishes", file=sys.stderr)  # fmt: skip
+    try:
+        results = run(
+            scenarios,
+            replications=args.replications,
+            seed=args.seed,
+            horizon=args.horizon,
+            workers=args.workers,
+            progress=False if args.quiet else None,
+            force=args.force,
+        )
+        results.record.argv = list(sys.argv)
+        results.record.overrides = list(args.set)
+        if earlier is not None:
+            results.record.details["replaced"] = {"folder": out, **earlier}
+        if not args.quiet:
+            print(format_table(results))
+            print()
+        folder = results.save(out)
+    except KeyboardInterrupt as exc:
+        if str(exc):  # Ctrl-C came while the files were moved in: they were
+            raise
+        kept = f" ({out}{os.sep} is as it was)" if earlier is not None else ""
+        raise KeyboardInterrupt(f"nothing was written{kept}") from None
+    except OSError as exc:  # a full disk, a read-only folder: save() left nothing behind
+        kept = f" ({out}{os.sep} is as it was)" if earlier is not None else ""
+        raise Stopped(*cannot_write(out, exc, f"nothing was written{kept}")) from None
+    except SimulationError as exc:
+        if isinstance(exc.__cause__, WorkerDied):  # the message is all there is to know
+            raise Stopped(f"error: {exc}; nothing was written") from None
+        raise
     print(f"Results written to {folder}{os.sep}: {', '.join(FILES)}")
     return EXIT_OK
+
+
+def _earlier_results(out: str) -> dict[str, Any] | None:
+    """What ``out`` holds of an earlier run (its ``run.json``'s start and command), or None."""
+    from sim.output.report import FILES
+
+    if not any(os.path.isfile(os.path.join(out, name)) for name in FILES):
+        return None
+    try:
+        with open(os.path.join(out, "run.json"), encoding="utf-8") as handle:
+            earlier = json.load(handle)
+    except (OSError, ValueError):
+        return {"started": None, "argv": None}
+    if not isinstance(earlier, dict):
+        return {"started": None, "argv": None}
+    return {"started": earlier.get("started"), "argv": earlier.get("argv")}
 
 
 def _validate(args: argparse.Namespace) -> int:

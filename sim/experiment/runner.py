@@ -13,13 +13,14 @@ worker or many give the same numbers to the last digit.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
-from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError, SimulationError
-from sim.experiment.executors import TaskError, run_tasks
+from sim.experiment.estimate import check_size, estimate, format_seconds
+from sim.experiment.executors import TaskError, WorkerDied, default_workers, run_tasks
 from sim.experiment.record import RunRecord, ScenarioRecord
 from sim.scenario.checks import check_all
 
@@ -99,6 +100,7 @@ def run(
     horizon: str | float | None = None,
     progress: bool | None = None,
     scheduler: str | None = None,
+    force: bool = False,
 ) -> Results:
     """Run the base and every variant of ``scenario`` and return their :class:`Results`.
 
@@ -125,6 +127,13 @@ def run(
     every core; ``scheduler="tcp://..."`` runs on a Dask cluster. The numbers are the
     same whichever is used. ``progress``: ``None`` shows a bar on terminals and in
     notebooks only, ``True``/``False`` force it on or off.
+
+    Before anything runs, the run's size is estimated (:mod:`sim.experiment.estimate`):
+    one estimated at more than an hour raises :class:`~sim.experiment.estimate.RunTooLong`
+    (a :class:`ScenarioError` naming the estimate) unless ``force=True``; on a cluster
+    (``scheduler``) it is not checked. A scenario whose waiting orders pass
+    ``run.max_waiting`` in a replication is reported unstable: every metric of it is
+    NaN, and ``results.record`` says when and how many (``details["unstable"]``).
     """
     from functools import partial
 
@@ -132,7 +141,6 @@ def run(
     from sim.experiment.results import Results
 
     scenarios, baselines = plan(scenario, replications=replications, seed=seed, horizon=horizon)
-    prepare(scenarios)  # orders files: read and checked here, cached for the workers
     record = RunRecord(
         "run",
         [ScenarioRecord.of(member) for member in scenarios],
@@ -141,10 +149,61 @@ def run(
         warnings=[finding.labelled() for finding in check_all(scenarios)],
     )
     tasks = [(member, r) for member in scenarios for r in range(member.run.replications)]
+    description = "replications"
+    if scheduler is None:
+        size = estimate([(member, 1) for member, _ in tasks], workers or default_workers())
+        check_size(size, force=force)
+        if size.wall >= 10:  # the bar shows no time left until a replication has finished
+            description += f" ({format_seconds(size.wall)})"
+    prepare(scenarios)  # orders files: read and checked here, cached for the workers
     task = partial(simulate, cache=cache_dir())  # where the workers find the orders files
-    outputs = execute(task, tasks, workers=workers, scheduler=scheduler, progress=progress)
+    outputs = execute(
+        task, tasks, workers=workers, scheduler=scheduler, progress=progress,
+        description=description,
+    )
+    _mark_unstable(outputs, scenarios, record)
     record.finish()
     return Results.from_outputs(outputs, scenarios, baselines=baselines, record=record)
+
+
+def _mark_unstable(
+    outputs: Sequence[Any], scenarios: Sequence[Scenario], record: RunRecord
+) -> None:
+    """Blank every number of a scenario with an unstable replication; note it in ``record``.
+
+    Its stable replications were only luckier in how long they ran before the queues
+    grew: none of its numbers is a property of the business, so none is reported.
+    """
+    from sim.model.build import Unstable
+
+    stopped: dict[str, list[Any]] = {}
+    for out in outputs:
+        if getattr(out, "unstable", None) is not None:
+            stopped.setdefault(out.scenario, []).append(out)
+    if not stopped:
+        return
+    unstable = record.details.setdefault("unstable", {})
+    for member in scenarios:
+        if member.name not in stopped:
+            continue
+        first = min(stopped[member.name], key=lambda out: out.replication)
+        message = str(Unstable(*first.unstable))
+        count = len(stopped[member.name])
+        unstable[member.name] = {
+            "message": message,
+            "max_waiting": member.run.max_waiting,
+            "replications": {
+                str(out.replication): {"hours": out.unstable[0], "waiting": out.unstable[1]}
+                for out in sorted(stopped[member.name], key=lambda out: out.replication)
+            },
+        }
+        record.warnings.append(
+            f"{member.name}: {message}; {count} of {member.run.replications} replications "
+            "stopped early: its queues grow without bound, so no numbers are reported for it"
+        )
+    for out in outputs:
+        if out.scenario in stopped:
+            out.metrics = [(m, subject, math.nan, unit) for m, subject, _, unit in out.metrics]
 
 
 def execute(
@@ -154,11 +213,14 @@ def execute(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool | None = None,
+    description: str = "replications",
 ) -> list[Any]:
     """``simulate(scenario, replication)`` for every task, returned in task order.
 
     A failed replication raises :class:`SimulationError` naming the scenario and the
-    replication (a :class:`ScenarioError` found by the model is raised as it is).
+    replication (a :class:`ScenarioError` found by the model is raised as it is); when a
+    worker process died, the message names the replication it was running and how it
+    died (killed, for instance by the system when memory ran out).
     """
     try:
         return run_tasks(
@@ -167,22 +229,15 @@ def execute(
             workers=workers,
             scheduler=scheduler,
             progress=progress,
-            description="replications",
+            description=description,
             unit="rep",
         )
     except TaskError as failure:
         if isinstance(failure.error, ScenarioError):
             raise failure.error from None
         scenario, replication = tasks[failure.index]
-        message = (
-            f'scenario "{scenario.name}", replication {replication}: '
-            f"{type(failure.error).__name__}: {failure.error}"
-        )
-        if isinstance(failure.error, BrokenProcessPool):
-            message = message.rstrip(".") + (
-                ". A worker process stopped. If sim.run() is called from a script, put the "
-                'calling code under `if __name__ == "__main__":` (every worker re-imports the '
-                "script), or run in this process with workers=1."
-            )
+        error = failure.error
+        what = str(error) if isinstance(error, WorkerDied) else f"{type(error).__name__}: {error}"
+        message = f'scenario "{scenario.name}", replication {replication}: {what}'
         raise SimulationError(message) from failure.error
 

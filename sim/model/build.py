@@ -14,6 +14,12 @@ Speed: every order is a plain object moved along by callbacks; the only recurrin
 events are arrivals, task ends, patience deadlines, deliveries, expiries, shift
 changes, reviews and the series sampler. Statistics are updated in O(1) per event
 and nothing is kept per order, so memory does not grow with the horizon.
+
+Memory: what does grow is the orders waiting, in queues and for backordered stock,
+when a business is offered more than it can do. Every so many arrivals the model
+counts them; past ``run.max_waiting`` the replication stops (:class:`Unstable`) and
+``simulate`` returns it marked unstable, every metric NaN: its numbers would only
+say how long it ran.
 """
 
 from __future__ import annotations
@@ -40,19 +46,38 @@ from sim.model.steps import DelayStep, StaffedStep, Step
 from sim.model.suppliers import SupplyLine
 from sim.scenario.models import ALLOCATE, Scenario
 
-__all__ = ["SERIES_POINTS", "Model", "ReplicationOutput", "simulate"]
+__all__ = ["SERIES_POINTS", "Model", "ReplicationOutput", "Unstable", "simulate"]
 
 _NAN = math.nan
 
 
 @dataclass
 class ReplicationOutput:
-    """The plain rows of one replication of one scenario."""
+    """The plain rows of one replication of one scenario.
+
+    ``unstable`` is ``(hours, orders waiting)`` when the replication stopped early because
+    its waiting orders passed ``run.max_waiting`` (then every metric value is NaN).
+    """
 
     scenario: str
     replication: int
     metrics: list[tuple[str, str, float, str]] = field(default_factory=list)
     series: list[tuple[str, str, float, float]] = field(default_factory=list)
+    unstable: tuple[float, int] | None = None
+
+
+class Unstable(Exception):
+    """The orders waiting passed ``run.max_waiting`` at ``hours``: the run stops there.
+
+    >>> str(Unstable(76.8, 100_001))
+    'unstable: 100,001 orders waiting at day 3.2 (run.max_waiting)'
+    """
+
+    def __init__(self, hours: float, waiting: int) -> None:
+        day = hours / HOURS_PER_DAY
+        super().__init__(f"unstable: {waiting:,} orders waiting at day {day:.1f} (run.max_waiting)")
+        self.hours = hours
+        self.waiting = waiting
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -140,6 +165,9 @@ class Model:
         ]
         self.series: list[tuple[str, str, float, float]] = []
         self._samples = 0
+        # Counted every 1% of the limit (at most every 1000 arrivals): at most that many over.
+        self.max_waiting = run.max_waiting
+        self.flow.watch(min(max(run.max_waiting // 100, 1), 1000), self._check_waiting)
 
     # ----------------------------------------------------------------- running
     def run(self, series: bool = True) -> None:
@@ -162,6 +190,18 @@ class Model:
         self.env.run(until=horizon)
         if series:
             self._sample(None, horizon)
+
+    def waiting(self) -> int:
+        """Orders waiting now: in the steps' queues and for backordered stock (an order
+        short of several products counts once for each)."""
+        return sum(step.queue_length for step in self.steps) + sum(
+            len(stock.backorders) for stock in self.stocks
+        )
+
+    def _check_waiting(self, now: float) -> None:
+        waiting = self.waiting()
+        if waiting > self.max_waiting:
+            raise Unstable(now, waiting)
 
     def _sample(self, _event: Any, at: float | None = None) -> None:
         """Record every level; schedule the next (sample i is at i × horizon / SERIES_POINTS)."""
@@ -333,7 +373,16 @@ def simulate(
     rows are the same, and short runs are up to a third faster. ``orders`` holds the
     past orders of the ``replay`` and ``resample`` channels, by the file's path as the
     scenario gives it (:func:`sim.data.simulate` reads them for you).
+
+    A replication whose waiting orders pass ``run.max_waiting`` stops there: its output
+    is marked ``unstable`` (when, how many), its metric rows hold NaN, and its series
+    end where it stopped.
     """
     model = Model(scenario, replication, orders)
-    model.run(series=series)
+    try:
+        model.run(series=series)
+    except Unstable as stop:
+        rows = [(metric, subject, _NAN, unit) for metric, subject, _, unit in model.rows()]
+        unstable = (stop.hours, stop.waiting)
+        return ReplicationOutput(scenario.name, replication, rows, model.series, unstable)
     return ReplicationOutput(scenario.name, replication, model.rows(), model.series)

@@ -93,6 +93,7 @@ class Run(StrictModel):
     replications: int = Field(default=10, ge=1)
     seed: int = Field(default=0, ge=0)
     confidence: float = Field(default=0.95, gt=0, lt=1)
+    max_waiting: int = Field(default=100_000, ge=1)
 
     @model_validator(mode="after")
     def _warmup_inside_horizon(self) -> Run:

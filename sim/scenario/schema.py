@@ -85,6 +85,9 @@ KEY_DOCS: dict[str, dict[str, str]] = {
         "start": "Optional: the calendar date at time 0, like 2026-01-05 (the weekday follows "
         "the date). Needed by by_month and calendar; with replay it defaults to the date of "
         "the first order. Without it the clock starts on a Monday.",
+        "max_waiting": "A replication whose orders waiting (in queues and for backordered "
+        "stock) pass this many stops early, and its scenario is reported unstable "
+        "(default 100000).",
     },
     "DemandStream": {
         "name": "Name of the sales channel (when demand is a list).",
