@@ -64,6 +64,7 @@ __all__ = [
     "ResampleArrivals",
     "arrival_process",
     "day_factors",
+    "poisson_arrivals",
 ]
 
 _INF = math.inf
@@ -194,9 +195,9 @@ def day_factors(spec: DemandStream, calendar: Calendar, horizon: float) -> list[
 
     A day's factor is ``by_month`` (normalised to a mean of 1 over a 365-day year) ×
     ``exp(growth × the day's middle hour)`` × the channel's promotions that day, and 0
-    on a closed date.
+    on a closed date. For a pipeline channel these shape the arrival of its leads.
     """
-    arrivals = spec.arrivals
+    arrivals = spec.poisson
     assert arrivals is not None
     promotions = _promotions(spec, calendar)
     if (
@@ -377,6 +378,11 @@ def arrival_process(
     channel's past orders for ``replay`` and ``resample``; ``products`` names the
     scenario's products in order (the SKUs of recorded lines).
     """
+    if spec.pipeline is not None:
+        raise ValueError(
+            f"channel {channel}: a pipeline's orders come from its won leads "
+            "(sim.model.pipeline.SalesPipeline, built with the staff pools)"
+        )
     if spec.arrivals is None:
         if book is None:
             raise ValueError(
@@ -389,16 +395,24 @@ def arrival_process(
             start_second = (calendar.start - EPOCH).days * SECONDS_PER_DAY
             return ReplayArrivals(book, products, start_second, horizon, calendar)
         return ResampleArrivals(book, products, horizon, calendar, f"resample:{channel}")
-    arrivals = spec.arrivals
+    return poisson_arrivals(spec, f"arrivals:{channel}", calendar, horizon)
+
+
+def poisson_arrivals(
+    spec: DemandStream, stream_name: str, calendar: Calendar | None = None,
+    horizon: float = _INF,
+) -> PoissonArrivals:
+    """The Poisson process of a channel (of its orders, or of a pipeline's leads:
+    ``spec.poisson``), shaped by the hour, the weekday and, with a calendar, the day."""
+    arrivals = spec.poisson
+    assert arrivals is not None
     shaped = arrivals.by_hour is not None or arrivals.by_weekday is not None
     profile = arrivals.profile() if shaped else None
     days = day_factors(spec, calendar, horizon) if calendar is not None else None
     if days is not None:
         assert calendar is not None
-        return PoissonArrivals(
-            arrivals.rate, profile, f"arrivals:{channel}", days, calendar.offset
-        )
+        return PoissonArrivals(arrivals.rate, profile, stream_name, days, calendar.offset)
     if profile is not None and calendar is not None and calendar.offset:
         shift = round(calendar.offset)  # hour-of-week tables start on Monday; time 0 may not
         profile = [*profile[shift:], *profile[:shift]]
-    return PoissonArrivals(arrivals.rate, profile, f"arrivals:{channel}")
+    return PoissonArrivals(arrivals.rate, profile, stream_name)

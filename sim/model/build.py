@@ -32,14 +32,15 @@ from typing import Any
 
 import simpy
 
-from sim.model.arrivals import arrival_process
+from sim.model.arrivals import ArrivalProcess, arrival_process, poisson_arrivals
 from sim.model.calendar import Calendar
 from sim.model.catalog import METRICS, SERIES, SERIES_POINTS, unit_of
 from sim.model.context import HOURS_PER_DAY, ModelContext
 from sim.model.inventory import Stock
 from sim.model.orderbook import OrderBook
 from sim.model.orders import Channel
-from sim.model.policies import NoReorder, reorder_policy
+from sim.model.pipeline import SalesPipeline
+from sim.model.policies import ForecastReview, NoReorder, reorder_policy
 from sim.model.process import Flow
 from sim.model.staff import Pool
 from sim.model.steps import DelayStep, StaffedStep, Step
@@ -141,6 +142,8 @@ class Model:
             self.stocks.append(Stock(sku, product, ctx, supply, policy, self.flow.proceed))
 
         self.channels = []
+        #: The sales pipelines of the pipeline channels, and their staffed stages.
+        self.pipelines: list[SalesPipeline] = []
         products = list(scenario.products)
         for i, demand in enumerate(scenario.demand):
             name = demand.name if demand.name is not None else str(i)
@@ -149,12 +152,20 @@ class Model:
                 book = orders.get(demand.data_file)
                 if book is not None:
                     book = book.for_channel(demand.name)
-            arrivals = arrival_process(demand, name, ctx.calendar, run.horizon, book, products)
+            arrivals: ArrivalProcess
+            if demand.pipeline is not None:
+                leads = poisson_arrivals(demand, f"leads:{name}", ctx.calendar, run.horizon)
+                arrivals = SalesPipeline.build(name, demand.pipeline, leads, self.pools, ctx)
+                self.pipelines.append(arrivals)
+            else:
+                arrivals = arrival_process(demand, name, ctx.calendar, run.horizon, book, products)
             self.channels.append(Channel(name, demand, ctx, self.stocks, self.flow, arrivals))
+        self.stages: list[Step] = [step for p in self.pipelines for step in p.steps]
 
         # What the series sampler reads, in catalog order within each kind of subject.
         subjects: dict[str, list[Any]] = {
-            "sku": self.stocks, "step": self.steps, "pool": list(self.pools.values()),
+            "sku": self.stocks, "step": [*self.steps, *self.stages],
+            "pool": list(self.pools.values()),
         }
         self._levels = [
             (series.name, subject.name, subject, series.level)
@@ -194,7 +205,7 @@ class Model:
     def waiting(self) -> int:
         """Orders waiting now: in the steps' queues and for backordered stock (an order
         short of several products counts once for each)."""
-        return sum(step.queue_length for step in self.steps) + sum(
+        return sum(step.queue_length for step in [*self.steps, *self.stages]) + sum(
             len(stock.backorders) for stock in self.stocks
         )
 
@@ -256,6 +267,10 @@ class Model:
             value["stockout_fraction", n] = s.on_hand_level.time_at_zero()
             value["purchase_orders", n] = s.purchase_orders
             value["expired_units", n] = s.expired
+            if isinstance(s.policy, ForecastReview):
+                f = s.policy
+                value["forecast_mape", n] = _ratio(f.abs_error, f.demand)
+                value["forecast_bias", n] = _ratio(f.error, f.demand)
             shipped += s.shipped
             demanded += s.demanded
             served += s.served
@@ -273,7 +288,13 @@ class Model:
         value["lost_rate", whole] = _ratio(lost, demanded)
         value["order_fill_rate", whole] = _ratio(flow.filled, flow.allocated)
 
-        for step in self.steps:
+        for p in self.pipelines:
+            value["leads", p.name] = p.arrived
+            value["win_rate", p.name] = _ratio(p.won, p.won + p.lost)
+            value["sales_cycle_mean_d", p.name] = p.cycle.mean / HOURS_PER_DAY
+            value["pipeline_mean", p.name] = p.open_level.mean()
+
+        for step in [*self.steps, *self.stages]:
             value["balk_rate", step.name] = _ratio(step.balked, step.reached)
             value["wait_mean_h", step.name] = step.wait.mean
             value["queue_mean", step.name] = step.queue_level.mean()
@@ -303,17 +324,25 @@ class Model:
         left out, as the catalog says.
         """
         values = self.values()
+        # The subjects a forecast or pipeline metric is about (the others have none).
+        only = {
+            "forecast": {s.name for s in self.stocks if isinstance(s.policy, ForecastReview)},
+            "pipeline": {p.name for p in self.pipelines},
+        }
         has = {
             None: True,
             "products": bool(self.stocks),
             "staff": bool(self.pools),
-            "steps": bool(self.steps),
+            "steps": bool(self.steps or self.stages),
             "promise": self.scenario.service.promise is not None,
+            "forecast": bool(only["forecast"]),
+            "pipeline": bool(only["pipeline"]),
         }
         subjects = {
             "sku": [s.name for s in self.stocks],
-            "step": [s.name for s in self.steps],
+            "step": [s.name for s in [*self.steps, *self.stages]],
             "pool": list(self.pools),
+            "channel": [p.name for p in self.pipelines],
             "all": ["all"],
         }
         currency = self.scenario.currency
@@ -324,6 +353,8 @@ class Model:
             unit = unit_of(m.name, currency)
             for kind in m.subjects:
                 for subject in subjects[kind]:
+                    if m.requires in only and subject not in only[m.requires]:
+                        continue
                     rows.append((m.name, subject, float(values[m.name, subject]), unit))
         return rows
 

@@ -27,6 +27,9 @@ Definitions where ``outputs.md`` is brief:
   metrics (``requires="staff"``) have no subject when there is no staff, nor step
   metrics (``requires="steps"``) when there are no timed steps. Money lines for
   ``all`` are always reported.
+* ``forecast`` metrics are reported for the SKUs with a forecast policy only, and
+  ``pipeline`` metrics for the pipeline channels only (subject: the channel's name).
+  A pipeline's staffed stages are reported like process steps (subject: the stage).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ __all__ = [
 CURRENCY = "{currency}"
 
 #: What a metric may require of the scenario (``Metric.requires``).
-REQUIREMENTS = ("products", "staff", "steps", "promise")
+REQUIREMENTS = ("products", "staff", "steps", "promise", "forecast", "pipeline")
 
 #: Number of intervals the series sampler divides ``[0, horizon]`` into (so each series
 #: has ``SERIES_POINTS + 1`` samples, the last at the horizon).
@@ -72,6 +75,7 @@ class Series:
 
 
 _P, _S, _T = "products", "staff", "steps"
+_F, _L = "forecast", "pipeline"
 
 METRICS: tuple[Metric, ...] = (
     Metric("orders_arrived", "orders", ("all",), "orders that arrived in the window"),
@@ -102,6 +106,20 @@ METRICS: tuple[Metric, ...] = (
     Metric("purchase_orders", "orders", ("sku",), "purchase orders placed in the window", _P),
     Metric("expired_units", "units", ("sku",),
            "perishable units that expired in the window", _P),
+    Metric("forecast_mape", "fraction", ("sku",),
+           "Σ |forecast − demand| ÷ Σ demand over the review periods wholly in the window "
+           "(forecast policy; demand = units demanded, served or not)", _F),
+    Metric("forecast_bias", "fraction", ("sku",),
+           "Σ (forecast − demand) ÷ Σ demand over the same periods: above 0, the forecast "
+           "ran high (forecast policy)", _F),
+    Metric("leads", "leads", ("channel",),
+           "leads that arrived in the window (pipeline channels)", _L),
+    Metric("win_rate", "fraction", ("channel",),
+           "leads won (turned into orders) ÷ leads resolved, won or lost, in the window", _L),
+    Metric("sales_cycle_mean_d", "days", ("channel",),
+           "mean days from a lead's arrival to its order, over leads won in the window", _L),
+    Metric("pipeline_mean", "leads", ("channel",),
+           "time-weighted mean number of open leads (arrived, neither won nor lost)", _L),
     Metric("wait_mean_h", "hours", ("step",),
            "mean hours an order waited in that step's queue, over orders that started "
            "the step in the window", _T),

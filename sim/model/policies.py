@@ -13,6 +13,10 @@ object, chosen from :data:`POLICIES` by the scenario's ``policy.type``:
   when s is given); with ``at`` or ``days``, the first review is the first ``at`` on one
   of ``days`` from time 0, and each next one the first such slot at least ``review``
   after the last; a review due on a closed date does not happen;
+* ``forecast``: reviews like ``periodic`` (``review``, ``at``); at each review the
+  forecast learns the period's demand, and the policy orders up to the forecast need
+  over the review period plus the mean lead time, plus a safety stock from the
+  forecast's own error history (:class:`ForecastReview`, :mod:`sim.model.forecast`);
 * ``none``: never reorder.
 
 A policy places a purchase order with ``stock.order(units, now)``; the supplier's
@@ -30,6 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from simpy import Timeout
 
 from sim.model.context import HOURS_PER_DAY
+from sim.model.forecast import forecaster
 
 if TYPE_CHECKING:
     from sim.model.context import ModelContext
@@ -38,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "POLICIES",
     "BaseStock",
+    "ForecastReview",
     "NoReorder",
     "OrderUpToS",
     "PeriodicReview",
@@ -190,8 +196,9 @@ class PeriodicReview(ReorderPolicy):
     ``review`` after the last (``review: 1d, at: "20:00", days: [mon, ..., sat]`` is
     every evening but Sunday's). A review due on a closed date is skipped.
 
-    The time to the next review comes from :meth:`next_review`; a forecasting policy
-    overrides :meth:`review`.
+    The time to the next review comes from :meth:`next_review`; every slot calls
+    :meth:`look`, which reviews on open dates (a forecasting policy also learns from
+    the period on closed ones, see :class:`ForecastReview`).
     """
 
     continuous = False
@@ -199,8 +206,8 @@ class PeriodicReview(ReorderPolicy):
 
     def __init__(self, spec: Any) -> None:
         self.every = spec.review
-        self.s = spec.s
-        self.S = spec.S
+        self.s = getattr(spec, "s", None)
+        self.S: int = getattr(spec, "S", 0)  # a forecast policy sets its own level
         at, days = getattr(spec, "at", None), getattr(spec, "days", None)
         on_schedule = at is not None or days is not None
         #: Time of day of each review (hours), or None: every ``review`` from time 0.
@@ -239,8 +246,113 @@ class PeriodicReview(ReorderPolicy):
                 return slot
             day += 1
 
+    def look(self, stock: Stock, now: float, open_: bool) -> None:
+        """A review slot at ``now``: review, unless the date is closed (``open_`` false)."""
+        if open_:
+            self.review(stock, now)
+
     def _tick(self, _event: Timeout | None) -> None:
         now = self._env.now
-        if not self._calendar.closed_at(now):
-            self.review(self._stock, now)
+        self.look(self._stock, now, not self._calendar.closed_at(now))
         Timeout(self._env, self.next_review(now)).callbacks.append(self._tick)
+
+
+#: Past forecast errors needed before their RMSE sets the safety stock (before that:
+#: the square root of the initial forecast per period, the standard deviation of a
+#: Poisson demand with that mean).
+MIN_ERRORS = 4
+
+
+@register("forecast")
+class ForecastReview(PeriodicReview):
+    """Every ``review``, order up to the forecast need plus a safety stock.
+
+    At each review slot the policy first learns: the demand of the period just ended
+    (``stock.demanded_to_date`` differenced: units demanded, served or not) is compared
+    with the forecast made for it at the previous review (the error ``forecast −
+    demand`` joins the error history) and fed to the :class:`~sim.model.forecast.Forecaster`.
+    Then, on an open date, it orders up to::
+
+        forecast need over H periods + safety_factor × RMSE × √H,
+        H = (review + mean lead time) / review
+
+    the RMSE being that of every one-period-ahead error so far (before
+    :data:`MIN_ERRORS` of them: √(initial forecast per period)). On a closed date it
+    learns but does not order. The first review (time 0, or the first ``at``) has no
+    period behind it: it only orders.
+
+    For ``forecast_mape`` and ``forecast_bias`` it keeps, over the periods that lie
+    wholly in the statistics window, the sums of the absolute errors, of the errors and
+    of the demand.
+    """
+
+    __slots__ = (
+        "factor", "initial", "method", "periods", "forecaster", "_forecast", "_last_time",
+        "_last_demanded", "_errors", "_sse", "window", "periods_counted", "abs_error",
+        "error", "demand",
+    )
+
+    def __init__(self, spec: Any) -> None:
+        super().__init__(spec)
+        self.factor = spec.safety_factor
+        self.initial = spec.initial_forecast * self.every  # units per period
+        self.method = spec.forecast
+        self.periods = 1.0  # H: review + mean lead time, in periods (set by start)
+        self.forecaster = forecaster(spec.forecast, self.every, self.initial)
+        self._forecast = self.initial  # the forecast made for the period now running
+        self._last_time: float | None = None
+        self._last_demanded = 0
+        self._errors = 0
+        self._sse = 0.0
+        self.periods_counted = 0
+        self.abs_error = self.error = self.demand = 0.0
+
+    def start(self, stock: Stock, ctx: ModelContext) -> None:
+        """Read the supplier's mean lead time and the window; then review as any periodic policy."""
+        lead = stock.supply.mean_lead_time if stock.supply is not None else 0.0
+        self.periods = (self.every + lead) / self.every
+        self.window = ctx.window
+        super().start(stock, ctx)
+
+    @property
+    def rmse(self) -> float:
+        """Root mean square of the one-period-ahead errors so far (or the Poisson guess)."""
+        if self._errors < MIN_ERRORS:
+            return math.sqrt(max(self.initial, 0.0))
+        return math.sqrt(self._sse / self._errors)
+
+    @property
+    def safety_stock(self) -> float:
+        """safety_factor × RMSE × √H, in units."""
+        return self.factor * self.rmse * math.sqrt(self.periods)
+
+    def order_up_to(self) -> float:
+        """The forecast need over review + mean lead time, plus the safety stock."""
+        return self.forecaster.need(self.periods) + self.safety_stock
+
+    def look(self, stock: Stock, now: float, open_: bool) -> None:
+        """Learn from the period just ended; then, on an open date, review."""
+        demanded = stock.demanded_to_date
+        last = self._last_time
+        if last is not None:
+            demand = demanded - self._last_demanded
+            error = self._forecast - demand
+            self._errors += 1
+            self._sse += error * error
+            if self.window[0] <= last:  # the period lies wholly in the window
+                self.periods_counted += 1
+                self.abs_error += abs(error)
+                self.error += error
+                self.demand += demand
+            self.forecaster.update(demand)
+            self._forecast = max(self.forecaster.forecast(1), 0.0)
+        self._last_time = now
+        self._last_demanded = demanded
+        if open_:
+            self.review(stock, now)
+
+    def review(self, stock: Stock, now: float) -> None:
+        """Order what the position lacks of the order-up-to level (rounded up)."""
+        lacking = self.order_up_to() - stock.position
+        if lacking > 1e-9:
+            stock.order(math.ceil(lacking - 1e-9), now)

@@ -38,8 +38,8 @@ class SupplyLine:
     """One SKU's link to its supplier: places purchase orders and delivers them later."""
 
     __slots__ = (
-        "supplier", "env", "order_cost", "min_order", "_lead_time", "_slots", "_reliable",
-        "_reliability", "_short_fraction", "_plain",
+        "supplier", "env", "order_cost", "min_order", "mean_lead_time", "_lead_time", "_slots",
+        "_reliable", "_reliability", "_short_fraction", "_plain",
     )
 
     def __init__(self, supplier: str, spec: Supplier, sku: str, ctx: ModelContext) -> None:
@@ -48,6 +48,7 @@ class SupplyLine:
         self.order_cost = spec.order_cost
         self.min_order = spec.min_order or 0
         self._lead_time = spec.lead_time.sampler(ctx.stream(f"lead_time:{sku}"))
+        self.mean_lead_time = spec.lead_time.mean  # hours (a forecast policy plans with it)
         calendar = ctx.calendar
         self._slots = (
             DeliverySlots(spec, calendar, ctx.horizon)

@@ -54,13 +54,16 @@ __all__ = [
     "CrossReferenceError",
     "Deliveries",
     "DemandStream",
+    "ForecastPolicy",
     "LocatedError",
+    "Pipeline",
     "Product",
     "Resample",
     "Run",
     "Scenario",
     "Service",
     "Shift",
+    "Stage",
     "StaffPool",
     "Step",
     "Supplier",
@@ -216,6 +219,75 @@ class CalendarEntry(StrictModel):
         return last
 
 
+class Stage(StrictModel):
+    """One stage of a sales pipeline: a task for a sales worker, a decision, a win or a loss.
+
+    With ``staff``, a worker of that pool works the lead for ``time`` (first come, first
+    served); then the lead waits ``then`` (the customer deciding); then it goes on with
+    probability ``win``, or is lost.
+    """
+
+    stage: str = Field(min_length=1)
+    staff: str | None = None
+    time: DurationDist | None = None
+    then: DurationDist | None = None
+    win: Fraction = 1.0
+
+    @model_validator(mode="after")
+    def _check(self) -> Stage:
+        if self.staff is not None and self.time is None:
+            raise ValueError(f'stage "{self.stage}" has staff: give the time a worker spends')
+        if self.staff is None and self.time is not None:
+            raise ValueError(
+                f'stage "{self.stage}" has a time but no staff: a stage without staff is only '
+                "the customer's wait (then)"
+            )
+        return self
+
+
+class Pipeline(StrictModel):
+    """Leads that sales staff work through stages; a lead that wins every stage is an order.
+
+    ``leads`` is the mean rate of a Poisson stream of leads, shaped like ``arrivals``
+    by ``by_hour``, ``by_weekday``, ``by_month`` and ``growth``.
+    """
+
+    leads: Rate
+    by_hour: list[Annotated[float, Field(ge=0)]] | None = None
+    by_weekday: list[Annotated[float, Field(ge=0)]] | None = None
+    by_month: list[Annotated[float, Field(ge=0)]] | None = None
+    growth: Growth | None = None
+    stages: list[Stage] = Field(min_length=1)
+
+    _check_hour = field_validator("by_hour")(_weights(24, "hour of the day"))
+    _check_day = field_validator("by_weekday")(_weights(7, "weekday, Monday first"))
+    _check_month = field_validator("by_month")(_weights(12, "month, January first"))
+
+    @field_validator("stages")
+    @classmethod
+    def _unique(cls, stages: list[Stage]) -> list[Stage]:
+        names = [s.stage for s in stages]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"stage {twice[0]!r} appears twice")
+        return stages
+
+    def lead_arrivals(self) -> Arrivals:
+        """The leads' arrival process, as the :class:`Arrivals` of an ordinary channel."""
+        return Arrivals.model_construct(
+            rate=self.leads, by_hour=self.by_hour, by_weekday=self.by_weekday,
+            by_month=self.by_month, growth=self.growth,
+        )
+
+    @property
+    def win_probability(self) -> float:
+        """The probability that a lead wins every stage (the product of the ``win``)."""
+        p = 1.0
+        for stage in self.stages:
+            p *= stage.win
+        return p
+
+
 #: Keys of a channel that describe the content of generated orders.
 _DRAWN_CONTENT = ("lines", "sku_mix", "quantity")
 
@@ -223,12 +295,14 @@ _DRAWN_CONTENT = ("lines", "sku_mix", "quantity")
 class DemandStream(StrictModel):
     """Orders from one sales channel: how many, what is in them, and how patient they are.
 
-    The orders come from ``arrivals`` (a Poisson process), or from a file of past orders:
-    ``replay`` (those orders, exactly) or ``resample`` (past days drawn at random).
+    The orders come from ``arrivals`` (a Poisson process), from a file of past orders:
+    ``replay`` (those orders, exactly) or ``resample`` (past days drawn at random), or
+    from a sales ``pipeline`` (each lead that wins its last stage).
     """
 
     name: str | None = None
     arrivals: Arrivals | None = None
+    pipeline: Pipeline | None = None
     replay: str | None = Field(default=None, min_length=1)
     resample: Resample | None = None
     calendar: list[CalendarEntry] = Field(default_factory=list)
@@ -247,20 +321,30 @@ class DemandStream(StrictModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> DemandStream:
-        sources = [k for k in ("arrivals", "replay", "resample") if getattr(self, k) is not None]
+        kinds = ("arrivals", "replay", "resample", "pipeline")
+        sources = [k for k in kinds if getattr(self, k) is not None]
         if not sources:
             raise ValueError(
-                "give arrivals (a Poisson rate), replay (a file of past orders) or resample"
+                "give arrivals (a Poisson rate), replay (a file of past orders), resample or "
+                "pipeline (leads worked by sales staff)"
             )
         if len(sources) > 1:
             raise ValueError(f"give one source of orders, not {' and '.join(sources)}")
-        if self.arrivals is None:
+        if self.arrivals is None and self.pipeline is None:
             drawn = [k for k in _DRAWN_CONTENT if k in self.model_fields_set]
             if drawn:
                 raise ValueError(
                     f"the orders file gives each order's lines: remove {', '.join(drawn)}"
                 )
         return self
+
+    @property
+    def poisson(self) -> Arrivals | None:
+        """The Poisson process of the channel: its orders' (``arrivals``) or its leads'
+        (``pipeline``); None for a channel fed from a file."""
+        if self.pipeline is not None:
+            return self.pipeline.lead_arrivals()
+        return self.arrivals
 
     @property
     def data_file(self) -> str | None:
@@ -324,13 +408,108 @@ class PeriodicPolicy(StrictModel):
         return self
 
 
+class SmoothingForecast(StrictModel):
+    """Simple exponential smoothing: the level moves ``alpha`` of the way to each demand."""
+
+    method: Literal["exponential_smoothing"]
+    alpha: Fraction
+
+
+class MovingAverageForecast(StrictModel):
+    """The mean demand of the review periods in the last ``window``."""
+
+    method: Literal["moving_average"]
+    window: PositiveDuration
+
+
+class HoltForecast(StrictModel):
+    """Holt's method: a level (smoothed by ``alpha``) and a trend (by ``beta``)."""
+
+    method: Literal["holt"]
+    alpha: Fraction
+    beta: Fraction
+
+
+class HoltWintersForecast(StrictModel):
+    """Holt-Winters: level, trend and an additive season of length ``season``."""
+
+    method: Literal["holt_winters"]
+    alpha: Fraction
+    beta: Fraction
+    gamma: Fraction
+    season: PositiveDuration
+
+
+FORECAST_METHODS = ("exponential_smoothing", "moving_average", "holt", "holt_winters")
+
+
+def _method_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        tag = value.get("method")
+        return tag if isinstance(tag, str) else None
+    return getattr(value, "method", None)
+
+
+ForecastMethod = Annotated[
+    Annotated[SmoothingForecast, Tag("exponential_smoothing")]
+    | Annotated[MovingAverageForecast, Tag("moving_average")]
+    | Annotated[HoltForecast, Tag("holt")]
+    | Annotated[HoltWintersForecast, Tag("holt_winters")],
+    Discriminator(
+        _method_tag,
+        custom_error_type="forecast",
+        custom_error_message="expected a mapping with method: one of "
+        + ", ".join(FORECAST_METHODS),
+    ),
+]
+
+
+def _whole_periods(hours: float, review: float) -> bool:
+    periods = hours / review
+    return abs(periods - round(periods)) < 1e-6 and round(periods) >= 1
+
+
+class ForecastPolicy(StrictModel):
+    """Every ``review``, order up to the forecast demand over the review period plus the
+    mean lead time, plus ``safety_factor`` × the RMSE of the forecast's past errors
+    (scaled to that span)."""
+
+    type: Literal["forecast"]
+    review: PositiveDuration
+    at: ClockTime | None = None
+    forecast: ForecastMethod
+    safety_factor: float = Field(default=1.65, ge=0)
+    initial_forecast: Rate
+
+    _check_at = field_validator("at")(_not_midnight_24)
+
+    @model_validator(mode="after")
+    def _check(self) -> ForecastPolicy:
+        review, method = self.review, self.forecast
+        span = {"moving_average": "window", "holt_winters": "season"}.get(method.method)
+        if span is not None:
+            hours = getattr(method, span)
+            if not _whole_periods(hours, review):
+                raise LocatedError([(
+                    ("forecast", span),
+                    f"{span} ({units.format_duration(hours)}) must be a whole number of review "
+                    f"periods ({units.format_duration(review)})",
+                )])
+            if span == "season" and round(hours / review) < 2:
+                raise LocatedError([(
+                    ("forecast", span),
+                    "a season must hold at least two review periods",
+                )])
+        return self
+
+
 class NoPolicy(StrictModel):
     """No replenishment: what is on hand is all there will be."""
 
     type: Literal["none"]
 
 
-POLICY_TYPES = ("s_S", "r_Q", "base_stock", "periodic", "none")
+POLICY_TYPES = ("s_S", "r_Q", "base_stock", "periodic", "forecast", "none")
 
 
 def _policy_tag(value: Any) -> str | None:
@@ -345,6 +524,7 @@ Policy = Annotated[
     | Annotated[RQPolicy, Tag("r_Q")]
     | Annotated[BaseStockPolicy, Tag("base_stock")]
     | Annotated[PeriodicPolicy, Tag("periodic")]
+    | Annotated[ForecastPolicy, Tag("forecast")]
     | Annotated[NoPolicy, Tag("none")],
     Discriminator(
         _policy_tag,
@@ -632,6 +812,8 @@ class Scenario(StrictModel):
                 )
                 if stream.arrivals is not None and stream.arrivals.by_month is not None:
                     problems.append((("demand", i, "arrivals", "by_month"), why))
+                if stream.pipeline is not None and stream.pipeline.by_month is not None:
+                    problems.append((("demand", i, "pipeline", "by_month"), why))
                 if stream.calendar:
                     problems.append((("demand", i, "calendar"), why))
             for j, entry in enumerate(stream.calendar):
@@ -643,12 +825,12 @@ class Scenario(StrictModel):
                                 f"no staff pool {pool!r}" + _known(self.staff),
                             )
                         )
-                if entry.demand is not None and stream.arrivals is None:
+                if entry.demand is not None and stream.poisson is None:
                     problems.append(
                         (
                             ("demand", i, "calendar", j, "demand"),
-                            "a promotion multiplies a Poisson arrival rate; the orders of a "
-                            "replay or resample channel are as recorded",
+                            "a promotion multiplies a Poisson arrival rate (of orders or of "
+                            "leads); the orders of a replay or resample channel are as recorded",
                         )
                     )
             path = stream.data_file
@@ -698,9 +880,55 @@ class Scenario(StrictModel):
                 problems.append(
                     (("process", i, "staff"), f"no staff pool {step.staff!r}" + _known(self.staff))
                 )
+        problems += self._pipeline_problems(names)
         if problems:
             raise CrossReferenceError(problems)
         return self
+
+    def _pipeline_problems(self, step_names: set[str]) -> list[tuple[tuple[str | int, ...], str]]:
+        """A pipeline channel has a name; its stages' pools exist; no stage is named like a
+        process step or another channel's stage (a stage is reported like a step)."""
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        seen: dict[str, int] = {}
+        for i, stream in enumerate(self.demand):
+            if stream.pipeline is None:
+                continue
+            if stream.name is None:
+                problems.append((
+                    ("demand", i, "pipeline"),
+                    "a pipeline channel needs a name (demand as a list of channels, each with "
+                    "name): its leads, win rate and sales cycle are reported under it",
+                ))
+            for j, stage in enumerate(stream.pipeline.stages):
+                at = ("demand", i, "pipeline", "stages", j)
+                if stage.stage in step_names:
+                    problems.append((
+                        (*at, "stage"),
+                        f"stage {stage.stage!r} has the name of a process step: stages and "
+                        "steps are reported side by side, so their names must differ",
+                    ))
+                elif stage.stage in seen and seen[stage.stage] != i:
+                    problems.append((
+                        (*at, "stage"),
+                        f"stage {stage.stage!r} is also a stage of another channel: give it "
+                        "a name of its own",
+                    ))
+                seen.setdefault(stage.stage, i)
+                if stage.staff is not None and stage.staff not in self.staff:
+                    problems.append(
+                        ((*at, "staff"), f"no staff pool {stage.staff!r}" + _known(self.staff))
+                    )
+        return problems
+
+    @property
+    def stages(self) -> list[Stage]:
+        """Every pipeline stage of every channel, in scenario order."""
+        return [
+            stage
+            for stream in self.demand
+            if stream.pipeline is not None
+            for stage in stream.pipeline.stages
+        ]
 
     # ----------------------------------------------------------------- conveniences
     def data_files(self) -> list[str]:
