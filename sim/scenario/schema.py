@@ -92,7 +92,10 @@ KEY_DOCS: dict[str, dict[str, str]] = {
     "DemandStream": {
         "name": "Name of the sales channel (when demand is a list).",
         "arrivals": "When orders arrive: a Poisson process with a rate (give arrivals, "
-        "replay or resample).",
+        "replay, resample or pipeline).",
+        "pipeline": "Orders from a sales pipeline: leads (a Poisson stream) worked through "
+        "stages by sales staff; a lead that wins every stage becomes an order of this "
+        "channel (needs the channel's name).",
         "replay": "A file of past orders (CSV: time, order, sku, quantity, optional channel), "
         "relative to the scenario file: these orders, exactly, at their times.",
         "resample": "Orders from a file of past orders: each simulated day is a past day of "
@@ -118,6 +121,27 @@ KEY_DOCS: dict[str, dict[str, str]] = {
         "growth": 'Optional trend: the rate grows by this much per period, compounded, from '
         'time 0, like "8%/year" (negative for a decline).',
     },
+    "Pipeline": {
+        "leads": "Mean arrival rate of leads, averaged over a week (required).",
+        "by_hour": "24 relative weights, midnight first, shaping the lead rate over the day.",
+        "by_weekday": "7 relative weights, Monday first, shaping the lead rate over the week.",
+        "by_month": "12 relative weights, January first, shaping the lead rate over the "
+        "year (needs run.start).",
+        "growth": 'Optional trend of the lead rate, like "8%/year", compounded from time 0.',
+        "stages": "The stages every lead goes through, in order (at least one).",
+    },
+    "Stage": {
+        "stage": "Name of the stage; reported like a process step, so it differs from "
+        "every step and every other stage (required).",
+        "staff": "Optional: the staff pool one of whose workers works the lead (first "
+        "come, first served, with its shifts).",
+        "time": "With staff: how long the worker works the lead (a duration or a "
+        "distribution).",
+        "then": "Optional: how long the customer takes to decide after the work (default "
+        "none).",
+        "win": 'Probability that the lead goes on to the next stage (or, at the last '
+        'stage, becomes an order), 0.4 or "40%" (default 1).',
+    },
     "Resample": {
         "file": "The orders file (CSV), relative to the scenario file.",
         "by": "day: each simulated day is a past day of the same weekday (the only choice).",
@@ -141,7 +165,7 @@ KEY_DOCS: dict[str, dict[str, str]] = {
         "supplier": "Name of the supplier that replenishes this product (required with a "
         "replenishment policy).",
         "policy": "Replenishment policy, a mapping with type: s_S, r_Q, base_stock, "
-        "periodic or none (default none).",
+        "periodic, forecast or none (default none).",
     },
     "SSPolicy": {
         "type": "s_S: continuous review, order up to S.",
@@ -164,6 +188,42 @@ KEY_DOCS: dict[str, dict[str, str]] = {
         "s": "Optional: order only if the position is at or below s at the review (s < S).",
         "at": 'Optional: time of day of each review, "HH:MM" (default "00:00").',
         "days": "Optional: weekdays on which reviews happen (default every day).",
+    },
+    "ForecastPolicy": {
+        "type": "forecast: review every period, order up to the forecast need plus safety "
+        "stock.",
+        "review": "Time between reviews (one forecast period); the first review is at time "
+        "0 (or at the first at).",
+        "at": 'Optional: time of day of each review, "HH:MM" (default: every review from '
+        'time 0).',
+        "forecast": "How demand per period is forecast: a mapping with method: "
+        "exponential_smoothing, moving_average, holt or holt_winters.",
+        "safety_factor": "Safety stock = safety_factor x RMSE of the past one-period "
+        "forecast errors x sqrt((review + mean lead time) / review) (default 1.65).",
+        "initial_forecast": 'The demand rate forecast before any demand is seen, like '
+        '"300/week" (required).',
+    },
+    "SmoothingForecast": {
+        "method": "exponential_smoothing: a level that moves alpha of the way to each "
+        "period's demand.",
+        "alpha": "Smoothing of the level, 0 to 1 (higher: follows demand faster).",
+    },
+    "MovingAverageForecast": {
+        "method": "moving_average: the mean demand of the last periods.",
+        "window": "How far back to average: a whole number of review periods, like 4w.",
+    },
+    "HoltForecast": {
+        "method": "holt: level and trend.",
+        "alpha": "Smoothing of the level, 0 to 1.",
+        "beta": "Smoothing of the trend, 0 to 1.",
+    },
+    "HoltWintersForecast": {
+        "method": "holt_winters: level, trend and an additive season.",
+        "alpha": "Smoothing of the level, 0 to 1.",
+        "beta": "Smoothing of the trend, 0 to 1.",
+        "gamma": "Smoothing of the seasonal terms, 0 to 1.",
+        "season": "Length of the season: a whole number of review periods, at least two "
+        "(52w with weekly reviews, 1w with daily ones).",
     },
     "NoPolicy": {"type": "none: no replenishment."},
     "Supplier": {
