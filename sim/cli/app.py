@@ -2,8 +2,8 @@
 
 Verbs (``run`` is the default, so ``python run_sim.py shop.yaml`` runs ``shop.yaml``)::
 
-    run SCENARIO.yaml [MORE.yaml ...] [--out DIR] [--replications N] [--seed N]
-        [--horizon 30d] [--set dotted.key=value ...] [--workers N] [--quiet]
+    run SCENARIO.yaml [MORE.yaml ...] [--out DIR] [--replications N | --precision 2%]
+        [--seed N] [--horizon 30d] [--set dotted.key=value ...] [--workers N] [--quiet]
     validate SCENARIO.yaml ...      check files, run nothing
     schema                          print the JSON Schema of the scenario format
     sweep SCENARIO.yaml ...         run the scenario's sweep grid (see sim.cli.sweep)
@@ -66,6 +66,19 @@ def _duration(text: str) -> str:
     return text
 
 
+def _precision(text: str) -> str:
+    from sim.scenario.units import parse_fraction
+
+    try:
+        value = parse_fraction(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction above 0 and below 1, like 2% "
+                                         f"(got {text!r})")  # fmt: skip
+    return text
+
+
 def _parser() -> _Parser:
     parser = _Parser(
         prog="run_sim.py",
@@ -78,8 +91,12 @@ def _parser() -> _Parser:
     run.add_argument("files", nargs="+", metavar="FILE", help="scenario files (YAML)")
     run.add_argument("--out", metavar="DIR",
                      help="where to write the results (default: results/<scenario name>/)")
-    run.add_argument("--replications", type=_count(1), metavar="N",
-                     help="replications per scenario (default: the file's run.replications)")
+    count = run.add_mutually_exclusive_group()
+    count.add_argument("--replications", type=_count(1), metavar="N",
+                       help="replications per scenario (default: the file's run.replications)")
+    count.add_argument("--precision", type=_precision, metavar="PERCENT",
+                       help="add replications until every headline measure's interval is "
+                       "within this much of its mean, like 2%% (replications: auto)")
     run.add_argument("--seed", type=_count(0), metavar="N",
                      help="random seed (default: the file's run.seed)")
     run.add_argument("--horizon", type=_duration, metavar="DURATION",
@@ -184,7 +201,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from sim.experiment.runner import run
     from sim.output.format import folder_name
-    from sim.output.report import FILES, format_table
+    from sim.output.report import FILES, WARMUP_FILE, format_table
 
     scenarios = _load_all(args.files, args.set)
     out = args.out or os.path.join("results", folder_name(scenarios[0].name))
@@ -193,6 +210,7 @@ def _run(args: argparse.Namespace) -> int:
     results = run(
         scenarios,
         replications=args.replications,
+        precision=args.precision,
         seed=args.seed,
         horizon=args.horizon,
         workers=args.workers,
@@ -204,7 +222,8 @@ def _run(args: argparse.Namespace) -> int:
         print(format_table(results))
         print()
     folder = results.save(out)
-    print(f"Results written to {folder}{os.sep}: {', '.join(FILES)}")
+    written = [*FILES, WARMUP_FILE] if results.warmup_choice is not None else list(FILES)
+    print(f"Results written to {folder}{os.sep}: {', '.join(written)}")
     return EXIT_OK
 
 
