@@ -339,7 +339,7 @@ def test_compare_matches_rows_on_replication_not_on_row_order():
 
 
 def test_compare_leaves_out_a_pair_with_a_nan_on_either_side():
-    """A NaN replication drops that pair from base_mean, variant_mean and diff alike."""
+    """A NaN replication drops that pair from base_mean, mean and diff_mean alike."""
     df = replication_rows(
         {
             ("base", "wait_mean_h", "pick"): [1.0, 2.0, 3.0],
