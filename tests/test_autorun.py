@@ -301,3 +301,12 @@ def test_warmup_figure_needs_an_automatic_warmup():
                       workers=1, progress=False)  # fmt: skip
     with pytest.raises(ValueError, match="warm-up of these results was given"):
         results.plot("warmup")
+
+
+def test_a_precision_measure_nobody_reports_is_refused():
+    """A typo in precision_metrics is named, with the subjects that metric has."""
+    scenario = sim.loads(MM1).with_changes({"run.warmup": "50h"})
+    with pytest.raises(ValueError, match=r"no scenario reports wait_mean_h\[srve\]; its "
+                       r"subjects: serve"):  # fmt: skip
+        sim.run(scenario, precision="5%", precision_metrics=["wait_mean_h[srve]"], workers=1,
+                progress=False)  # fmt: skip

@@ -151,9 +151,10 @@ def run(
 
     **Automatic warm-up and replication count.** A scenario with ``run.warmup: auto``
     first runs pilot replications and takes the warm-up MSER-5 finds
-    (:mod:`sim.experiment.warmup`); with ``run.replications: auto`` (or ``precision="2%"``
-    here, which implies it) replications are added in batches until every headline
-    measure is as precise as asked (:mod:`sim.experiment.precision`).
+    (:mod:`sim.experiment.warmup`); with ``run.replications: auto`` in any scenario (or
+    ``precision="2%"`` here, which implies it) replications of every scenario are added
+    in batches until every headline measure is as precise as asked
+    (:mod:`sim.experiment.precision`).
     ``precision_metrics`` (``["wait_mean_h[serve]"]``) replaces the headline measures
     that the precision applies to. The results hold the scenarios as they ran, with the
     chosen numbers, and the evidence (``results.warmup_choice``,
@@ -175,11 +176,9 @@ def run(
         outputs, report = _run_to_precision(
             scenarios, parse_measures(precision_metrics), options
         )
-        scenarios = [
-            member.with_changes({"run.replications": report.replications, "run.precision": None})
-            if member.run.auto_replications else member
-            for member in scenarios
-        ]  # fmt: skip
+        # Every scenario ran the same count (paired comparisons need it): say so in each.
+        decided = {"run.replications": report.replications, "run.precision": None}
+        scenarios = [member.with_changes(decided) for member in scenarios]
     else:
         if precision_metrics is not None:
             raise ValueError(
@@ -250,12 +249,26 @@ def _run_to_precision(
         done = wanted
         report.batches.append(done)
         table = pd.DataFrame.from_records(rows, columns=list(REPLICATION_COLUMNS))
+        if measures is not None and len(report.batches) == 1:
+            _check_measures(table, measures)
         report.measures = assess(table, names, target, confidence, measures)
         if report.met or done >= maximum:
             break
         wanted = next_count(done, [m for m in report.measures if not m.met], maximum)
     report.replications = done
     return outputs, report
+
+
+def _check_measures(table: Any, measures: list[tuple[str, str]]) -> None:
+    """Refuse a precision measure that no scenario reports (a typo would stop at once)."""
+    reported = set(zip(table["metric"], table["subject"]))
+    for metric, subject in measures:
+        if (metric, subject) not in reported:
+            subjects = sorted({s for m, s in reported if m == metric})
+            known = f"; its subjects: {', '.join(subjects)}" if subjects else ""
+            raise ValueError(
+                f"precision_metrics: no scenario reports {metric}[{subject}]{known}"
+            )
 
 
 def execute(
