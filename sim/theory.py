@@ -44,9 +44,12 @@ __all__ = [
     "erlang_c",
     "expected_shaped_arrivals",
     "littles_law",
+    "mm1_sojourn",
+    "mm1_sojourn_within",
     "mmc",
     "mmc_loss",
     "mmc_queue_limit",
+    "mmc_wait_quantile",
     "periodic_order_up_to",
     "rq_backorder",
     "shift_labor_cost",
@@ -175,6 +178,47 @@ def mmc(arrival_rate: float, service_rate: float, servers: int) -> dict[str, flo
         "w": w,
         "l": lam * w,
     }
+
+
+def mmc_wait_quantile(
+    arrival_rate: float, service_rate: float, servers: int, q: float
+) -> float:
+    """The ``q``-quantile of the waiting time in queue of the M/M/c queue (FCFS).
+
+    The wait is 0 with probability 1 - C and otherwise exponential with rate
+    c mu - lambda: P(W > t) = C exp(-(c mu - lambda) t), C = Erlang C(c, lambda / mu).
+    So the quantile is 0 when 1 - q >= C, else ln(C / (1 - q)) / (c mu - lambda); for
+    M/M/1, C = rho. Source: [GH] Ch. 2 (waiting-time distribution of M/M/c, FCFS).
+    """
+    q = float(q)
+    if not 0.0 <= q < 1.0:
+        raise ValueError(f"mmc_wait_quantile: q must be in [0, 1) (got {q!r})")
+    c = _count("servers", servers, 1)
+    measures = mmc(arrival_rate, service_rate, c)
+    p_wait = measures["p_wait"]
+    if 1.0 - q >= p_wait:
+        return 0.0
+    rate = c * float(service_rate) - float(arrival_rate)
+    return math.log(p_wait / (1.0 - q)) / rate
+
+
+def mm1_sojourn(arrival_rate: float, service_rate: float) -> dict[str, float]:
+    """The time in system (wait + service) of the M/M/1 queue, FCFS: exponential.
+
+    The sojourn time is exponential with rate mu - lambda, so its 95th percentile is
+    ln(20) / (mu - lambda) and P(T <= t) = 1 - exp(-(mu - lambda) t). Returns the
+    ``rate``, the ``mean`` and the ``p95``; see :func:`mm1_sojourn_within` for the
+    distribution function. Source: [GH] Ch. 2 (M/M/1 waiting-time distributions).
+    """
+    mmc(arrival_rate, service_rate, 1)  # checks the arguments and stability
+    rate = float(service_rate) - float(arrival_rate)
+    return {"rate": rate, "mean": 1.0 / rate, "p95": math.log(20.0) / rate}
+
+
+def mm1_sojourn_within(arrival_rate: float, service_rate: float, t: float) -> float:
+    """P(T <= t) for the M/M/1 time in system T: the share served within ``t``."""
+    rate = mm1_sojourn(arrival_rate, service_rate)["rate"]
+    return -math.expm1(-rate * _nonneg("t", t))
 
 
 def mmc_loss(arrival_rate: float, mean_service: float, servers: int) -> dict[str, float]:

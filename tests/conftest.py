@@ -5,7 +5,7 @@ import pytest
 
 @pytest.fixture
 def quick_figures(monkeypatch):
-    """Replace the three result figures by an empty one: for tests about files and flags."""
+    """Replace the result figures by an empty one: for tests about files and flags."""
     import matplotlib.pyplot as plt
 
     def empty(_results):
@@ -13,5 +13,6 @@ def quick_figures(monkeypatch):
         plt.close(fig)
         return fig
 
-    for name in ("comparison_figure", "cost_breakdown_figure", "timeseries_figure"):
+    figures = ("comparison_figure", "cost_breakdown_figure", "timeseries_figure", "warmup_figure")
+    for name in figures:
         monkeypatch.setattr(f"sim.output.plots.{name}", empty)

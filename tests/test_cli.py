@@ -155,6 +155,8 @@ def test_a_wrong_flag_exits_2_with_one_line(capsys):
         ("--replications", "0", "argument --replications: expected 1 or more (got 0)"),
         ("--workers", "two", "argument --workers: expected a whole number (got 'two')"),
         ("--horizon", "30", "argument --horizon: expected a duration"),
+        ("--precision", "0%", "argument --precision: expected a fraction above 0 and below 1"),
+        ("--precision", "fast", "argument --precision: expected a fraction like"),
     ],
 )
 def test_a_bad_flag_value_exits_2(flag, value, message, capsys):
@@ -392,3 +394,22 @@ def test_scheduler_without_dask_installed_exits_2_with_the_install_command(tmp_p
     path.write_text(DESK + "sweep: {grid: {staff.agents.headcount: [2, 3]}}\n")
     assert main(["sweep", str(path), "--scheduler", "tcp://nowhere:8786"]) == 2
     assert 'pip install "opsim[dask]"' in capsys.readouterr().err
+def test_precision_runs_replications_until_met_and_records_it(tmp_path, capsys, quick_figures):
+    """--precision 5% sets replications: auto; run.json holds the target and what was reached."""
+    path = tmp_path / "desk.yaml"
+    path.write_text(DESK)
+    out = tmp_path / "out"
+    assert main([str(path), "--precision", "5%", "--workers", "1", "--out", str(out)]) == 0
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    precision = record["scenarios"][0]["precision"]
+    assert precision["target"] == pytest.approx(0.05)
+    assert precision["replications"] == record["scenarios"][0]["replications"] >= 10
+    assert precision["stopped_by"] in ("precision", "max_replications")
+    assert {m["metric"] for m in precision["measures"]} >= {"throughput_per_day"}
+    assert "replications:" in capsys.readouterr().out.splitlines()[-3]
+
+
+def test_precision_and_replications_together_exit_2(capsys):
+    """--precision asks for replications: auto, so a count beside it is refused."""
+    assert main([ECOMMERCE, "--precision", "2%", "--replications", "3"]) == 2
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -257,7 +257,7 @@ def test_paired_interval_is_narrower_than_unpaired_on_a_staffing_variant(shop):
     results = sim.run(shop, workers=1, progress=False, replications=8, horizon="10d")
     where = "metric == 'cycle_time_mean_h' and subject == 'all'"
     row = results.compare().query(where).iloc[0]
-    paired = (row["ci_high"] - row["ci_low"]) / 2
+    paired = (row["diff_high"] - row["diff_low"]) / 2
 
     rows = results.replications().query(where)
     base = rows[rows["scenario"] == "tiny-shop"]["value"].to_numpy()

@@ -192,11 +192,11 @@ def dies_on_replication_2(scenario, replication):
     return simulate(scenario, replication)
 
 
-def dies_at_three_agents(scenario, replications):
+def dies_at_three_agents(scenario, replications, cache=None):
     """A sweep point whose worker process is killed."""
     if scenario.staff["agents"].headcount == 6:
         os.kill(os.getpid(), signal.SIGKILL)
-    return run_point(scenario, replications)
+    return run_point(scenario, replications, cache=cache)
 
 
 def test_a_killed_worker_names_its_replication_and_how_it_died():

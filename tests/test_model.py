@@ -85,8 +85,8 @@ costs:
 
 # Every metric of the "Metrics" table of outputs.md, with its subject kinds.
 OUTPUTS_TABLE = {
-    "orders_arrived": {"all"},
-    "orders_completed": {"all"},
+    "orders_arrived": {"channel", "all"},
+    "orders_completed": {"channel", "all"},
     "throughput_per_day": {"all"},
     "units_shipped": {"sku", "all"},
     "fill_rate": {"sku", "all"},
@@ -106,11 +106,13 @@ OUTPUTS_TABLE = {
     "sales_cycle_mean_d": {"channel"},
     "pipeline_mean": {"channel"},
     "wait_mean_h": {"step"},
+    "wait_p95_h": {"step"},
     "queue_mean": {"step"},
     "utilization": {"pool"},
-    "cycle_time_mean_h": {"all"},
+    "cycle_time_mean_h": {"channel", "all"},
     "cycle_time_p95_h": {"all"},
-    "on_time_rate": {"all"},
+    "on_time_rate": {"channel", "all"},
+    "service_level": {"channel", "all"},
     "revenue": {"all"},
     "cost_of_goods": {"all"},
     "cost_ordering": {"all"},
@@ -120,7 +122,10 @@ OUTPUTS_TABLE = {
     "cost_waste": {"all"},
     "cost_labor": {"pool", "all"},
     "cost_total": {"all"},
+    "operating_cost": {"all"},
+    "gross_margin": {"all"},
     "operating_income": {"all"},
+    "lost_revenue": {"sku", "all"},
 }
 
 
@@ -158,6 +163,7 @@ def test_every_metric_is_reported_for_every_subject_of_the_full_example():
         "sku": {"widget", "gadget"},
         "step": {"order_entry", "pick_pack", "invoicing"},
         "pool": {"order_desk", "pickers", "back_office"},
+        "channel": set(),  # one unnamed channel: counted in "all" only
         "all": {"all"},
     }
     expected = {

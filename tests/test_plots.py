@@ -46,14 +46,16 @@ def no_promise():
     return sim.run(scenario, workers=1, progress=False, replications=2)
 
 
-def test_comparison_has_throughput_cost_and_service_panels_with_units(results):
-    """Three panels: throughput in orders/day, cost in the currency, service level in %."""
+def test_comparison_leads_with_throughput_service_cost_and_income_with_units(results):
+    """Panels: throughput (orders/day), service level (%), operating cost and income (EUR)."""
     fig = plots.comparison_figure(results)
-    axes = fig.get_axes()
-    assert [ax.get_title() for ax in axes] == ["Throughput", "Total cost", "On-time rate"]
+    axes = [ax for ax in fig.get_axes() if ax.axison]
+    assert [ax.get_title() for ax in axes] == [
+        "Throughput", "Service level", "Operating cost", "Operating income", "Fill rate",
+    ]
     assert axes[0].get_xlabel() == "orders completed per day"
-    assert axes[1].get_xlabel().startswith("EUR")
-    assert axes[2].get_xlabel().startswith("%")
+    assert axes[1].get_xlabel().startswith("%")
+    assert axes[2].get_xlabel().startswith("EUR") and axes[3].get_xlabel().startswith("EUR")
 
 
 def test_comparison_names_every_scenario_and_marks_the_base(results):
@@ -70,17 +72,26 @@ def test_comparison_title_says_scenario_replications_and_confidence(results):
     assert "tiny-shop" in title and "2 replications" in title and "95% confidence" in title
 
 
-def test_service_panel_falls_back_to_fill_rate_without_a_promise(no_promise):
-    """Without a delivery promise, the service panel shows the fill rate."""
-    assert plots.comparison_figure(no_promise).get_axes()[2].get_title() == "Fill rate"
+def test_service_panel_is_the_service_level_even_without_a_promise(no_promise):
+    """Without a delivery promise the service panel still shows the service level."""
+    assert plots.comparison_figure(no_promise).get_axes()[1].get_title() == "Service level"
 
 
-def test_cost_breakdown_stacks_cost_lines_and_marks_revenue_and_income(results):
-    """The cost figure's legend names the cost lines, the operating income and the revenue."""
+def test_cost_breakdown_leaves_out_the_goods_and_marks_margin_and_income(results):
+    """The cost figure stacks operating cost lines (no goods sold) against the gross margin."""
     fig = plots.cost_breakdown_figure(results)
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels[0] == "goods sold"
-    assert "operating income" in labels and labels[-1] == "revenue"
+    assert "goods sold" not in labels and labels[0] == "labour"
+    assert "operating income" in labels and labels[-1].startswith("gross margin")
+    assert "cost of goods sold left out" in fig.get_axes()[0].get_title()
+
+
+def test_operating_cost_lines_are_the_terms_of_operating_cost(results):
+    """The stacked lines add up to operating_cost in every scenario (cost of goods apart)."""
+    summary = results.summary().query("subject == 'all'").set_index(["scenario", "metric"])
+    for name in results.names:
+        stacked = sum(summary.loc[(name, m), "mean"] for m, _ in plots.OPERATING_COST_LINES)
+        assert stacked == pytest.approx(summary.loc[(name, "operating_cost"), "mean"])
 
 
 def test_timeseries_has_a_panel_per_product_and_per_step_in_days(results):
@@ -127,7 +138,7 @@ def test_saved_png_is_byte_identical_and_untagged(results, tmp_path):
 
 def test_results_plot_picks_a_figure_by_kind(results):
     """Results.plot() draws the comparison; kind chooses another; a bad kind is named."""
-    assert len(results.plot().get_axes()) == 3
+    assert results.plot().get_axes()[0].get_title() == "Throughput"
     assert results.plot("cost").legends
     with pytest.raises(ValueError, match="kind must be one of comparison, cost, timeseries"):
         results.plot("pie")

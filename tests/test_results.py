@@ -37,10 +37,13 @@ def output(name, replication, shift=0.0, on_time=0.9, times=(0.0, 12.0, 24.0)):
         ("fill_rate", "widget", 0.95 + noise / 100, "fraction"),
         ("fill_rate", "all", 0.95 + noise / 100, "fraction"),
         ("on_time_rate", "all", on_time, "fraction"),
+        ("service_level", "all", 0.8 + noise / 100, "fraction"),
         ("revenue", "all", 20 * throughput, "EUR"),
         ("cost_of_goods", "all", cost - 1000, "EUR"),
         ("cost_labor", "all", 1000.0, "EUR"),
         ("cost_total", "all", cost, "EUR"),
+        ("operating_cost", "all", 1000.0, "EUR"),
+        ("gross_margin", "all", 20 * throughput - cost + 1000, "EUR"),
         ("operating_income", "all", 20 * throughput - cost, "EUR"),
     ]
     series = [("on_hand", "widget", t, 10.0 * replication + t) for t in times]
@@ -89,13 +92,56 @@ def test_confidence_comes_from_the_scenario(results):
     assert results.confidence == 0.9
 
 
+def test_confidence_is_read_only(results):
+    """The default level cannot be changed under cached tables (review P4)."""
+    with pytest.raises(AttributeError):
+        results.confidence = 0.5
+
+
+def test_summary_at_another_level_leaves_the_default_table_alone(results):
+    """summary(confidence=0.5) is narrower; summary() afterwards still has the 90% intervals."""
+    default = results.summary()
+    half = results.summary(confidence=0.5)
+    width = (default["ci_high"] - default["ci_low"]).dropna()
+    narrow = (half["ci_high"] - half["ci_low"]).dropna()
+    assert (narrow <= width).all() and (narrow < width).any()
+    pd.testing.assert_frame_equal(results.summary(), default)
+
+
+def test_compare_has_the_contract_columns(results):
+    """compare() has exactly the columns of outputs.md, in order."""
+    assert list(results.compare().columns) == [
+        "scenario", "metric", "subject", "base_mean", "mean", "diff_mean", "diff_low",
+        "diff_high", "p_value", "p_adjusted", "significant", "n", "unit",
+    ]
+
+
 def test_compare_is_each_variant_minus_its_base_paired(results):
     """compare() pairs replications: a constant shift gives that shift and a zero-width interval."""
     row = results.compare().query("metric == 'throughput_per_day'").iloc[0]
     assert row["scenario"] == "more_staff"
-    assert row["diff"] == pytest.approx(5.0)
-    assert row["ci_low"] == pytest.approx(5.0) and row["ci_high"] == pytest.approx(5.0)
+    assert row["diff_mean"] == pytest.approx(5.0)
+    assert row["diff_low"] == pytest.approx(5.0) and row["diff_high"] == pytest.approx(5.0)
+    assert row["p_value"] == 0.0  # zero spread, nonzero difference: decided exactly
     assert bool(row["significant"])
+
+
+def test_compare_adjusts_over_the_whole_table(results):
+    """p_adjusted is Holm over every row with a p-value; adjust=None leaves p-values as they are."""
+    from statsmodels.stats.multitest import multipletests
+
+    table = results.compare()
+    known = table["p_value"].notna()
+    expected = multipletests(table.loc[known, "p_value"], method="holm")[1]
+    assert table.loc[known, "p_adjusted"].to_numpy() == pytest.approx(expected)
+    plain = results.compare(adjust=None)
+    assert plain["p_adjusted"].equals(plain["p_value"])
+
+
+def test_compare_refuses_an_unknown_adjustment(results):
+    """adjust names one of the supported procedures."""
+    with pytest.raises(ValueError, match="adjust: expected one of"):
+        results.compare(adjust="sidak")
 
 
 def test_compare_uses_each_scenarios_own_baseline():
@@ -105,7 +151,9 @@ def test_compare_uses_each_scenarios_own_baseline():
         shifts=(0.0, 2.0, 7.0),
         baselines={"a": "a", "b": "a", "b_more": "b"},
     )
-    diffs = results.compare().query("metric == 'throughput_per_day'").set_index("scenario")["diff"]
+    diffs = (
+        results.compare().query("metric == 'throughput_per_day'").set_index("scenario")["diff_mean"]
+    )
     assert diffs.to_dict() == pytest.approx({"b": 2.0, "b_more": 5.0})
 
 
@@ -133,28 +181,31 @@ def test_series_holds_each_level_when_replications_were_observed_at_different_ti
     assert (middle == 3.0).all()  # replication 0 still at 0, replication 1 at 6
 
 
-def test_service_metric_is_on_time_rate_when_measured(results):
-    """With a promise (on_time_rate measured) the headline service level is the on-time rate."""
-    assert results.service_metric() == "on_time_rate"
+def test_service_metric_is_the_service_level(results):
+    """The headline service measure counts every resolved customer: service_level."""
+    assert results.service_metric() == "service_level"
 
 
-def test_service_metric_falls_back_to_fill_rate_without_a_promise():
-    """Without a promise (on_time_rate NaN) the headline service level is the fill rate."""
-    assert make_results(on_time=math.nan).service_metric() == "fill_rate"
-
-
-def test_headline_has_the_headline_metrics_and_differences_for_variants(results):
-    """headline(): throughput, on-time and fill rate, cost and income; only variants differ."""
+def test_headline_leads_with_throughput_service_level_operating_cost_and_income(results):
+    """headline(): throughput, service level, operating cost, income, then fill rate."""
     table = results.headline()
     assert table["metric"].tolist()[:5] == [
         "throughput_per_day",
-        "on_time_rate",
-        "fill_rate",
-        "cost_total",
+        "service_level",
+        "operating_cost",
         "operating_income",
+        "fill_rate",
     ]
-    assert table.query("scenario == 'base'")["diff"].isna().all()
-    assert table.query("scenario == 'more_staff'")["diff"].notna().all()
+    assert table.query("scenario == 'base'")["diff_mean"].isna().all()
+    assert table.query("scenario == 'more_staff'")["diff_mean"].notna().all()
+
+
+def test_headline_leaves_out_income_when_nothing_is_sold():
+    """A business without revenue (an internal desk) has no operating income column."""
+    results = make_results()
+    rows = results._rows
+    rows.loc[rows["metric"] == "revenue", "value"] = 0.0
+    assert "operating_income" not in results.headline_metrics()
 
 
 # --- the terminal table ---------------------------------------------------------------
@@ -182,9 +233,26 @@ def test_table_stars_significant_differences_and_explains_them(results):
     assert lines[0] == "base: 4 replications, 90% confidence intervals"
     vs_base = next(line for line in lines if line.startswith("  vs base"))
     assert "+5.00 ± 0 *" in vs_base
-    legend = "* the 90% interval of that difference excludes zero"
-    assert any(line.startswith(legend) for line in lines)
+    compared = int(results.compare()["p_value"].notna().sum())
+    legend = (
+        f"* significant: the paired t-test's p-value, adjusted by Holm's method over all "
+        f"{compared} comparisons of compare(), is below 10%; the chance that any starred "
+        "difference is truly zero is at most 10%"
+    )
+    assert legend in lines
     assert repr(results) == text
+
+
+def test_one_replication_shows_no_interval_and_says_so():
+    """With one replication the title says there are no intervals and no cell has a ±."""
+    outputs = [output(name, 0, shift) for name, shift in (("base", 0.0), ("more_staff", 5.0))]
+    results = Results.from_outputs(outputs, [scenario("base"), scenario("more_staff")])
+    lines = format_table(results).splitlines()
+    assert lines[0] == (
+        "base: 1 replication, no confidence intervals (an interval needs at least 2 replications)"
+    )
+    assert not any("±" in line for line in lines)
+    assert not any("*" in line for line in lines)
 
 
 def test_html_repr_is_a_table_for_notebooks(results):

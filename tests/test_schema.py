@@ -242,6 +242,10 @@ BROKEN = {
     "by_hour_too_short": ("demand.arrivals.by_hour", [1, 2, 3]),
     "holding_cost_bare_number": ("products.widget.holding_cost", 0.02),
     "percent_over_100": ("run.confidence", "120%"),
+    "warmup_neither_duration_nor_auto": ("run.warmup", "soon"),
+    "replications_zero": ("run.replications", 0),
+    "replications_neither_number_nor_auto": ("run.replications", "many"),
+    "precision_zero": ("run.precision", 0),
     "out_of_stock_choice": ("demand.when_out_of_stock", "wait"),
     "missing_required_run": ("run", None),
     "empty_demand_list": ("demand", []),
@@ -496,3 +500,13 @@ def test_doc_snippets_match_the_schema_as_patches(schema):
     patch = subschema(schema, "ScenarioPatch")
     for block in yaml_blocks(DOC.read_text(encoding="utf-8")):
         assert errors(patch, read(block)) == [], block
+
+
+def test_auto_warmup_and_replications_match_the_schema_and_load(validator):
+    """warmup: auto, replications: auto and a precision are accepted by both."""
+    data = read(CONTRACT_FULL)
+    data["run"].update(warmup="auto", replications="auto", precision="2%", max_replications=50)
+    assert errors(validator, data) == []
+    scenario = validate(Document(data=data, file="auto.yaml"), Scenario)
+    assert (scenario.run.warmup, scenario.run.replications) == ("auto", "auto")
+    assert scenario.run.precision == pytest.approx(0.02)

@@ -16,8 +16,10 @@ from sim.experiment.stats import (
     COMPARISON_COLUMNS,
     SUMMARY_COLUMNS,
     Interval,
+    adjust_p_values,
     compare,
     paired_difference,
+    paired_p_values,
     summarize,
     t_interval,
 )
@@ -242,8 +244,8 @@ def comparison_rows():
 def test_compare_has_exactly_the_comparison_columns_in_order():
     """The comparison has the documented columns, in order."""
     assert tuple(compare(comparison_rows(), "base", 0.95).columns) == COMPARISON_COLUMNS == (
-        "scenario", "metric", "subject", "base_mean", "variant_mean", "diff",
-        "ci_low", "ci_high", "significant", "unit",
+        "scenario", "metric", "subject", "base_mean", "mean", "diff_mean", "diff_low",
+        "diff_high", "p_value", "p_adjusted", "significant", "n", "unit",
     )
 
 
@@ -257,22 +259,74 @@ def test_compare_pairs_each_variant_with_base_on_metrics_both_report():
     ]
 
 
-def test_compare_flags_significant_only_when_the_interval_excludes_zero():
+def test_compare_flags_significant_only_when_the_adjusted_p_value_is_small():
     """A clear saving is significant; noise around zero and an identical metric are not."""
     result = compare(comparison_rows(), "base", 0.95)
     assert result["significant"].tolist() == [True, False, False]
     assert result["significant"].dtype == bool
+    assert (result["p_adjusted"] < 0.05).tolist() == [True, False, False]
 
 
 def test_compare_diff_is_the_paired_difference_of_the_means():
-    """diff and its bounds equal paired_difference over the matched replications."""
+    """diff_mean and its bounds equal paired_difference over the matched replications."""
     df = comparison_rows()
     row = compare(df, "base", 0.9).iloc[0]
     base = df.query("scenario == 'base' and metric == 'cost_total'")["value"]
     variant = df.query("scenario == 'cheaper' and metric == 'cost_total'")["value"]
     expected = paired_difference(variant, base, 0.9)
-    assert (row["diff"], row["ci_low"], row["ci_high"]) == pytest.approx(expected[:3])
-    assert row["diff"] == pytest.approx(row["variant_mean"] - row["base_mean"])
+    assert (row["diff_mean"], row["diff_low"], row["diff_high"]) == pytest.approx(expected[:3])
+    assert row["diff_mean"] == pytest.approx(row["mean"] - row["base_mean"])
+    assert row["n"] == 5
+
+
+def test_compare_p_value_is_the_paired_t_test():
+    """p_value equals scipy's paired t-test (ttest_rel) of variant against base."""
+    df = comparison_rows()
+    row = compare(df, "base", 0.95).iloc[2]  # "same": noise around zero
+    base = df.query("scenario == 'base' and metric == 'cost_total'")["value"]
+    variant = df.query("scenario == 'same' and metric == 'cost_total'")["value"]
+    assert row["p_value"] == pytest.approx(scipy_stats.ttest_rel(variant, base).pvalue)
+
+
+def test_a_difference_without_spread_is_decided_exactly():
+    """Zero spread: p = 1 when the difference is 0, p = 0 otherwise; one pair: no p-value."""
+    p = paired_p_values([0.0, 3.0, 1.0], [0.0, 0.0, 2.0], [4, 4, 1])
+    assert p[0] == 1.0 and p[1] == 0.0 and math.isnan(p[2])
+
+
+def test_holm_matches_a_hand_worked_example():
+    """Holm on (0.01, 0.04, 0.03, 0.005): sorted and multiplied by 4, 3, 2, 1, made monotone."""
+    # sorted: 0.005×4 = 0.02, 0.01×3 = 0.03, 0.03×2 = 0.06, 0.04×1 = 0.04 -> max so far 0.06
+    adjusted = adjust_p_values([0.01, 0.04, 0.03, 0.005], "holm")
+    assert adjusted.tolist() == pytest.approx([0.03, 0.06, 0.06, 0.02])
+
+
+@pytest.mark.parametrize("method", ["holm", "bonferroni"])
+def test_adjustment_matches_statsmodels(method):
+    """Holm and Bonferroni agree with statsmodels' multipletests on 200 random p-values."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.random.default_rng(5).uniform(0, 0.2, 200) ** 2
+    assert adjust_p_values(p, method) == pytest.approx(multipletests(p, method=method)[1])
+
+
+def test_adjustment_counts_only_the_known_p_values():
+    """NaN p-values stay NaN and do not count as comparisons."""
+    adjusted = adjust_p_values([0.02, math.nan, 0.04], "bonferroni")
+    assert adjusted[0] == pytest.approx(0.04) and math.isnan(adjusted[1])
+
+
+def test_holm_controls_the_family_wise_error_rate():
+    """With 20 true-zero differences per table, at most about 5% of tables get any star."""
+    rng = np.random.default_rng(17)
+    tables = 400
+    any_star = 0
+    for _ in range(tables):
+        diffs = rng.normal(0.0, 1.0, size=(20, 8))  # 20 comparisons, 8 replications each
+        p = scipy_stats.ttest_1samp(diffs, 0.0, axis=1).pvalue
+        any_star += bool((adjust_p_values(p, "holm") < 0.05).any())
+    # Binomial(400, <= 0.05): 4 standard deviations above 5% is 0.094.
+    assert any_star / tables <= 0.05 + 4 * math.sqrt(0.05 * 0.95 / tables)
 
 
 def test_compare_matches_rows_on_replication_not_on_row_order():
@@ -285,7 +339,7 @@ def test_compare_matches_rows_on_replication_not_on_row_order():
 
 
 def test_compare_leaves_out_a_pair_with_a_nan_on_either_side():
-    """A NaN replication drops that pair from base_mean, variant_mean and diff alike."""
+    """A NaN replication drops that pair from base_mean, mean and diff_mean alike."""
     df = replication_rows(
         {
             ("base", "wait_mean_h", "pick"): [1.0, 2.0, 3.0],
@@ -293,7 +347,7 @@ def test_compare_leaves_out_a_pair_with_a_nan_on_either_side():
         }
     )
     row = compare(df, "base", 0.95).iloc[0]
-    assert (row["base_mean"], row["variant_mean"], row["diff"]) == (2.0, 3.5, 1.5)
+    assert (row["base_mean"], row["mean"], row["diff_mean"], row["n"]) == (2.0, 3.5, 1.5, 2)
 
 
 def test_compare_refuses_an_unknown_base_scenario_naming_those_present():

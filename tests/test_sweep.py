@@ -401,8 +401,11 @@ def test_pareto_mask_keeps_exactly_the_undominated_points():
     assert pareto_mask(cost, service) == [True, True, True, False, False, True, True]
 
 
-def fake_results(keys: dict[str, list], values: dict[int, tuple[float, float]], kind="grid"):
-    """SweepResults over ``keys`` whose point p has (cost_total, on_time_rate) ``values[p]``."""
+def fake_results(
+    keys: dict[str, list], values: dict[int, tuple[float, float]], kind="grid", revenue=5000.0
+):
+    """SweepResults over ``keys`` whose point p has (operating_cost, service_level) ``values[p]``
+    and an income of ``revenue`` minus that cost."""
     base = loads(TINY)
     points = grid_points(keys)
     plan = SweepPlan(base, kind, tuple(keys), tuple(points), 2)
@@ -411,29 +414,52 @@ def fake_results(keys: dict[str, list], values: dict[int, tuple[float, float]], 
         rows = []
         for r, wiggle in enumerate((-1.0, 1.0)):
             rows += [
-                [r, "cost_total", "all", cost + wiggle * 100, "USD"],
-                [r, "on_time_rate", "all", service + wiggle * 0.01, "fraction"],
+                [r, "operating_cost", "all", cost + wiggle * 100, "USD"],
+                [r, "revenue", "all", revenue, "USD"],
+                [r, "operating_income", "all", revenue - cost - wiggle * 100, "USD"],
+                [r, "service_level", "all", service + wiggle * 0.01, "fraction"],
                 [r, "throughput_per_day", "all", 90 + p + wiggle, "orders/day"],
             ]
         records[p] = {"status": "ok", "error": None, "rows": rows}
     return SweepResults(plan, records)
 
 
-def test_frontier_lists_the_pareto_points_by_cost():
-    """``frontier()`` returns the undominated points with their keys, cheapest first."""
+FRONTIER_VALUES = {
+    0: (1000, 0.60),
+    1: (1500, 0.70),
+    2: (2000, 0.90),
+    3: (1800, 0.65),
+    4: (3000, 0.99),
+    5: (3200, 0.95),
+}
+
+
+def test_frontier_lists_the_pareto_points_by_income():
+    """``frontier()`` returns the points undominated on income and service level, best first."""
     keys = {"staff.desk.headcount": [1, 2, 3], "products.widget.policy.s": [10, 20]}
-    values = {
-        0: (1000, 0.60),
-        1: (1500, 0.70),
-        2: (2000, 0.90),
-        3: (1800, 0.65),
-        4: (3000, 0.99),
-        5: (3200, 0.95),
-    }
-    frontier = fake_results(keys, values).frontier()
+    frontier = fake_results(keys, FRONTIER_VALUES).frontier()
     assert list(frontier["point"]) == [0, 1, 2, 4]
     assert list(frontier["staff.desk.headcount"]) == [1, 1, 2, 3]
-    assert list(frontier.columns) == ["point", *keys, "cost_total", "on_time_rate"]
+    assert list(frontier.columns) == [
+        "point", *keys, "operating_income_mean", "operating_income_low", "operating_income_high",
+        "service_level_mean", "service_level_low", "service_level_high",
+    ]
+
+
+def test_frontier_minimises_a_cost_objective():
+    """With objective="operating_cost" the same points are kept, cheapest first."""
+    keys = {"staff.desk.headcount": [1, 2, 3], "products.widget.policy.s": [10, 20]}
+    frontier = fake_results(keys, FRONTIER_VALUES).frontier(objective="operating_cost")
+    assert list(frontier["point"]) == [0, 1, 2, 4]
+    assert frontier["operating_cost_mean"].is_monotonic_increasing
+
+
+def test_sweep_plots_show_income_where_the_business_sells_and_cost_where_it_does_not():
+    """The money measure of the sweep plots is income with revenue, operating cost without."""
+    keys = {"staff.desk.headcount": [1, 2, 3]}
+    values = {p: FRONTIER_VALUES[p] for p in range(3)}
+    assert fake_results(keys, values).objective_metric() == "operating_income"
+    assert fake_results(keys, values, revenue=0.0).objective_metric() == "operating_cost"
 
 
 # --------------------------------------------------------------------------- plots

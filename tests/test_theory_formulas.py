@@ -384,3 +384,35 @@ def test_bad_input_names_the_argument_and_value():
     """A negative server count is refused with the argument, the rule and the value."""
     with pytest.raises(ValueError, match=r"servers must be a whole number >= 0 \(got -1\)"):
         theory.erlang_b(-1, 2.0)
+
+
+def test_mmc_wait_quantile_inverts_the_waiting_time_distribution():
+    """P(W > t) at the returned quantile is 1 - q, from the M/M/c waiting-time formula."""
+    lam, mu, c = 2.7, 1.0, 3
+    t = theory.mmc_wait_quantile(lam, mu, c, 0.95)
+    p_wait = theory.mmc(lam, mu, c)["p_wait"]
+    assert p_wait * math.exp(-(c * mu - lam) * t) == pytest.approx(0.05, rel=1e-12)
+
+
+def test_mmc_wait_quantile_is_zero_when_most_customers_do_not_wait():
+    """At light load fewer than 5% wait at all: the 95th percentile of the wait is 0."""
+    assert theory.mmc_wait_quantile(0.5, 1.0, 3, 0.95) == 0.0
+
+
+def test_mm1_wait_quantile_is_ln_of_20_rho_over_mu_minus_lambda():
+    """For M/M/1 (Erlang C = rho) the 95th percentile of the wait is ln(20 rho)/(mu - lambda)."""
+    lam, mu = 0.8, 1.0
+    expected = math.log(20 * lam / mu) / (mu - lam)
+    assert theory.mmc_wait_quantile(lam, mu, 1, 0.95) == pytest.approx(expected, rel=1e-12)
+
+
+def test_mm1_sojourn_is_exponential_with_rate_mu_minus_lambda():
+    """The M/M/1 time in system: scipy's exponential quantile and cdf at rate mu - lambda."""
+    from scipy import stats as scipy_stats
+
+    lam, mu = 0.8, 1.0
+    law = scipy_stats.expon(scale=1 / (mu - lam))
+    sojourn = theory.mm1_sojourn(lam, mu)
+    assert sojourn["p95"] == pytest.approx(law.ppf(0.95), rel=1e-12)
+    assert sojourn["mean"] == pytest.approx(theory.mmc(lam, mu, 1)["w"], rel=1e-12)
+    assert theory.mm1_sojourn_within(lam, mu, 10.0) == pytest.approx(law.cdf(10.0), rel=1e-12)

@@ -2,8 +2,9 @@
 
 Verbs (``run`` is the default, so ``python run_sim.py shop.yaml`` runs ``shop.yaml``)::
 
-    run SCENARIO.yaml [MORE.yaml ...] [--out DIR] [--replications N] [--seed N]
-        [--horizon 30d] [--set dotted.key=value ...] [--variants a,b] [--workers N] [--quiet]
+    run SCENARIO.yaml [MORE.yaml ...] [--out DIR] [--replications N | --precision 2%]
+        [--seed N] [--horizon 30d] [--set dotted.key=value ...] [--variants a,b] [--workers N]
+        [--quiet]
     validate SCENARIO.yaml ... [--set dotted.key=value ...]   check files, run nothing
     schema                          print the JSON Schema of the scenario format
     sweep SCENARIO.yaml ...         run the scenario's sweep grid (see sim.cli.sweep)
@@ -98,6 +99,19 @@ def _version() -> str:
     return f"opsim {__version__}"
 
 
+def _precision(text: str) -> str:
+    from sim.scenario.units import parse_fraction
+
+    try:
+        value = parse_fraction(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction above 0 and below 1, like 2% "
+                                         f"(got {text!r})")  # fmt: skip
+    return text
+
+
 def _parser() -> _Parser:
     prog = _prog()
     parser = _Parser(
@@ -113,8 +127,12 @@ def _parser() -> _Parser:
     run.add_argument("files", nargs="+", metavar="FILE", help="scenario files (YAML)")
     run.add_argument("--out", metavar="DIR",
                      help="where to write the results (default: results/<scenario name>/)")
-    run.add_argument("--replications", type=_count(1), metavar="N",
-                     help="replications per scenario (default: the file's run.replications)")
+    count = run.add_mutually_exclusive_group()
+    count.add_argument("--replications", type=_count(1), metavar="N",
+                       help="replications per scenario (default: the file's run.replications)")
+    count.add_argument("--precision", type=_precision, metavar="PERCENT",
+                       help="add replications until every headline measure's interval is "
+                       "within this much of its mean, like 2%% (replications: auto)")
     run.add_argument("--seed", type=_count(0), metavar="N",
                      help="random seed (default: the file's run.seed)")
     run.add_argument("--horizon", type=_duration, metavar="DURATION",
@@ -264,7 +282,7 @@ def _run(args: argparse.Namespace) -> int:
     from sim.experiment.executors import WorkerDied
     from sim.experiment.runner import plan, run
     from sim.output.format import folder_name
-    from sim.output.report import FILES, format_table
+    from sim.output.report import FILES, WARMUP_FILE, format_table
     from sim.scenario.checks import check_all
 
     scenarios = _load_all(args.files, args.set)
@@ -274,7 +292,7 @@ def _run(args: argparse.Namespace) -> int:
     if os.path.exists(out) and not os.path.isdir(out):
         raise BadInput(f"--out: {out} exists and is not a folder")
     members, _ = plan(scenarios, replications=args.replications, seed=args.seed,
-                      horizon=args.horizon)
+                      horizon=args.horizon, precision=args.precision)
     found = check_all(members)
     _print_findings([f for f in found if f.level == "warning" or not args.quiet], sys.stderr)
     earlier = _earlier_results(out)
@@ -286,6 +304,7 @@ def _run(args: argparse.Namespace) -> int:
         results = run(
             scenarios,
             replications=args.replications,
+            precision=args.precision,
             seed=args.seed,
             horizon=args.horizon,
             workers=args.workers,
@@ -312,7 +331,8 @@ def _run(args: argparse.Namespace) -> int:
         if isinstance(exc.__cause__, WorkerDied):  # the message is all there is to know
             raise Stopped(f"error: {exc}; nothing was written") from None
         raise
-    print(f"Results written to {folder}{os.sep}: {', '.join(FILES)}")
+    written = [*FILES, WARMUP_FILE] if results.warmup_choice is not None else list(FILES)
+    print(f"Results written to {folder}{os.sep}: {', '.join(written)}")
     return EXIT_OK
 
 

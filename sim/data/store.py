@@ -294,7 +294,8 @@ def _locator(scenario: Scenario, index: int) -> Where:
 
 
 def simulate(
-    scenario: Scenario, replication: int, *, series: bool = True, cache: str | None = None
+    scenario: Scenario, replication: int, *, series: bool = True, cache: str | None = None,
+    series_points: int = build.SERIES_POINTS,
 ) -> ReplicationOutput:
     """One replication of ``scenario``, with the books of its orders files (the task function).
 
@@ -302,13 +303,16 @@ def simulate(
     process may have been started with another environment (a fork server keeps the
     environment of the first run), so the parent passes it along
     (``functools.partial(simulate, cache=cache_dir())``). The same as
-    :func:`sim.model.build.simulate` for a scenario without orders files.
+    :func:`sim.model.build.simulate` for a scenario without orders files;
+    ``series_points`` as there.
     """
     files = scenario.data_files()
     orders = {path: book(path, cache) for path in files} if files else None
     if orders is None:  # looked up at call time, so it is the model's simulate, always
-        return build.simulate(scenario, replication, series=series)
-    return build.simulate(scenario, replication, series=series, orders=orders)
+        return build.simulate(scenario, replication, series=series, series_points=series_points)
+    return build.simulate(
+        scenario, replication, series=series, orders=orders, series_points=series_points
+    )
 
 
 def forget() -> None:

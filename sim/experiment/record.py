@@ -64,16 +64,19 @@ class ScenarioRecord:
     """One scenario of a run: where it came from and how it was run.
 
     ``warmup`` says how the warm-up was set: ``{"given_h": 168.0}``, or for ``warmup: auto``
-    the value chosen with its evidence. ``replications`` is the count run;
-    ``precision`` (for ``replications: auto``) the target and what was reached.
+    the value chosen with its evidence (:meth:`sim.experiment.warmup.WarmupChoice.evidence`).
+    ``replications`` is the count run; ``precision`` (for ``replications: auto``) the
+    target, the half-width reached by every headline measure, the batches run and
+    whether ``max_replications`` stopped it
+    (:meth:`sim.experiment.precision.PrecisionReport.evidence`).
     """
 
     name: str
     files: list[dict[str, str | None]]
     seed: int
     horizon_h: float
-    warmup_h: float
-    replications: int
+    warmup_h: float | None  # None: auto, not yet chosen
+    replications: int | None  # None: auto, not yet decided
     warmup: dict[str, Any] = field(default_factory=dict)
     precision: dict[str, Any] | None = None
 
@@ -83,14 +86,15 @@ class ScenarioRecord:
     ) -> ScenarioRecord:
         """The record of ``scenario`` as it will run (files: those of the file it came from)."""
         run = scenario.run
+        warmup = None if isinstance(run.warmup, str) else float(run.warmup)
         return cls(
             name=scenario.name,
             files=scenario_files(scenario) if files is None else files,
             seed=run.seed,
             horizon_h=float(run.horizon),
-            warmup_h=float(run.warmup),
-            replications=run.replications,
-            warmup={"given_h": float(run.warmup)},
+            warmup_h=warmup,
+            replications=None if isinstance(run.replications, str) else run.replications,
+            warmup={"auto": True} if warmup is None else {"given_h": warmup},
         )
 
 

@@ -5,14 +5,18 @@ A :class:`Results` holds one row per scenario × replication × metric × subjec
 queue lengths, ...). Everything else is computed from those rows on demand:
 
 * :meth:`Results.summary`: the mean of each metric over replications and its Student-t
-  confidence interval (``summary.csv``);
+  confidence interval (``summary.csv``), at the level asked for;
 * :meth:`Results.compare`: each variant minus its base, replication by replication
-  (a paired comparison: both met the same customers, so most noise cancels);
+  (a paired comparison: both met the same customers, so most noise cancels), with the
+  p-value of each difference adjusted for every comparison in the table (Holm);
 * :meth:`Results.series`: the time series averaged over replications;
 * :meth:`Results.plot`: the figures of :mod:`sim.output.plots`.
 
-In a terminal or a notebook a Results shows a short headline table. pandas is imported
-here; worker processes never import this module.
+In a terminal or a notebook a Results shows a short headline table. The confidence
+level is an argument of every method that computes an interval (default: the
+scenario's ``run.confidence``, read-only as :attr:`Results.confidence`), and tables are
+cached per level, so no table can carry one level's intervals under another's label.
+pandas is imported here; worker processes never import this module.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -34,6 +38,8 @@ from sim.model.catalog import SERIES_POINTS
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from sim.experiment.precision import PrecisionReport
+    from sim.experiment.warmup import WarmupChoice
     from sim.scenario.models import Scenario
 
 __all__ = ["REPLICATION_COLUMNS", "SERIES_COLUMNS", "Results"]
@@ -47,11 +53,17 @@ class Results:
     """The outcome of :func:`sim.run`: replication rows, time series and how to read them.
 
     ``replications`` has the columns :data:`REPLICATION_COLUMNS`; ``series`` the columns
-    :data:`SERIES_COLUMNS` (or is None). ``confidence`` is the level of every interval.
+    :data:`SERIES_COLUMNS` (or is None). ``confidence`` is the default level of every
+    interval (read-only; pass ``confidence=`` to a method for another level).
     ``base`` is the scenario the others are compared with (default: the first);
     ``baselines`` maps each scenario to the one it is compared with (default: ``base``).
-    ``scenarios`` are the :class:`~sim.scenario.models.Scenario` objects that were run, in order.
+    ``scenarios`` are the :class:`~sim.scenario.models.Scenario` objects that were run, in
+    order, with any ``auto`` warm-up or replication count replaced by the value chosen;
+    ``warmup_choice`` and ``precision_report`` hold the evidence for those choices.
     """
+
+    #: The headline's service measures after service_level, where they apply.
+    OTHER_SERVICE: ClassVar[tuple[str, ...]] = ("fill_rate", "abandon_rate", "balk_rate")
 
     def __init__(
         self,
@@ -71,7 +83,13 @@ class Results:
         if series is None:
             series = pd.DataFrame({c: [] for c in SERIES_COLUMNS})
         self._series = series.loc[:, list(SERIES_COLUMNS)].reset_index(drop=True)
-        self.confidence = float(confidence)
+        self._confidence = stats._check_confidence(confidence)
+        self._summaries: dict[float, pd.DataFrame] = {}
+        self._comparisons: dict[tuple[float, str | None], pd.DataFrame] = {}
+        #: How ``warmup: auto`` was resolved (None: the warm-up was given).
+        self.warmup_choice: WarmupChoice | None = None
+        #: How ``replications: auto`` was resolved (None: the count was given).
+        self.precision_report: PrecisionReport | None = None
         self.scenarios: list[Scenario] = list(scenarios)
         names = [s.name for s in self.scenarios] or list(pd.unique(self._rows["scenario"]))
         #: Scenario names, in the order they were run (the base first).
@@ -127,24 +145,41 @@ class Results:
             record=record,
         )
 
+    @property
+    def confidence(self) -> float:
+        """The default level of every interval (the scenario's ``run.confidence``); read-only."""
+        return self._confidence
+
+    def _level(self, confidence: float | None) -> float:
+        return self._confidence if confidence is None else stats._check_confidence(confidence)
+
     # ----------------------------------------------------------------- tables
     def replications(self) -> pd.DataFrame:
         """One row per scenario × replication × metric × subject (``replications.csv``)."""
         return self._rows.copy()
 
-    def summary(self) -> pd.DataFrame:
+    def summary(self, confidence: float | None = None) -> pd.DataFrame:
         """Mean over replications with its confidence interval (``summary.csv``).
 
-        Columns: ``scenario, metric, subject, mean, ci_low, ci_high, sd, n, unit``.
+        Columns: ``scenario, metric, subject, mean, ci_low, ci_high, sd, n, unit``; the
+        interval at ``confidence`` (default :attr:`confidence`). With one replication
+        ``ci_low``, ``ci_high`` and ``sd`` are NaN: one value says nothing about spread.
         """
-        return self._summary.copy()
+        return self._summary_at(self._level(confidence)).copy()
 
-    def metric(self, name: str, subject: str = "all") -> pd.DataFrame:
+    def _summary_at(self, level: float) -> pd.DataFrame:
+        if level not in self._summaries:
+            self._summaries[level] = stats.summarize(self._rows, level)
+        return self._summaries[level]
+
+    def metric(
+        self, name: str, subject: str = "all", confidence: float | None = None
+    ) -> pd.DataFrame:
         """One metric for one subject, a row per scenario: ``mean, ci_low, ci_high, sd, n, unit``.
 
         For example ``results.metric("wait_mean_h", "pick_pack")``.
         """
-        table = self._summary
+        table = self._summary_at(self._level(confidence))
         rows = table[(table["metric"] == name) & (table["subject"] == subject)]
         if rows.empty:
             known = table.loc[table["metric"] == name, "subject"].unique().tolist()
@@ -156,33 +191,45 @@ class Results:
         columns = ["mean", "ci_low", "ci_high", "sd", "n", "unit"]
         return rows.set_index("scenario")[columns]
 
-    @cached_property
-    def _summary(self) -> pd.DataFrame:
-        return stats.summarize(self._rows, self.confidence)
+    def compare(
+        self, confidence: float | None = None, adjust: str | None = "holm"
+    ) -> pd.DataFrame:
+        """Each variant minus its base, paired replication by replication, with tests.
 
-    def compare(self) -> pd.DataFrame:
-        """Each variant minus its base, paired replication by replication, with intervals.
-
-        Columns: ``scenario, metric, subject, base_mean, variant_mean, diff, ci_low,
-        ci_high, significant, unit``; ``significant`` is True when the interval of the
-        difference excludes zero.
+        Columns: ``scenario, metric, subject, base_mean, mean, diff_mean, diff_low,
+        diff_high, p_value, p_adjusted, significant, n, unit``. ``diff_low, diff_high``
+        is the interval of the mean difference at ``confidence`` (default
+        :attr:`confidence`), per comparison; ``p_value`` the paired t-test's;
+        ``p_adjusted`` that p-value adjusted over every row of this table
+        (``adjust="holm"``, ``"bonferroni"`` or None for none); ``significant`` is
+        ``p_adjusted < 1 - confidence``: with Holm, the chance that any significant row
+        is a difference that is truly zero is at most ``1 - confidence``.
         """
-        return self._comparison.copy()
+        return self._comparison_at(self._level(confidence), adjust).copy()
 
-    @cached_property
-    def _comparison(self) -> pd.DataFrame:
+    def _comparison_at(self, level: float, adjust: str | None) -> pd.DataFrame:
+        key = (level, adjust)
+        if key in self._comparisons:
+            return self._comparisons[key]
+        stats.adjust_p_values([], adjust)  # refuse an unknown method first
         parts = []
         for baseline in dict.fromkeys(self.baselines[name] for name in self.names):
             members = [n for n in self.names if self.baselines[n] == baseline and n != baseline]
             if not members:
                 continue
             rows = self._rows[self._rows["scenario"].isin([baseline, *members])]
-            parts.append(stats.compare(rows, baseline, self.confidence))
+            parts.append(stats.compare(rows, baseline, level, adjust=None))
         if not parts:
-            return pd.DataFrame({c: [] for c in stats.COMPARISON_COLUMNS})
-        table = pd.concat(parts, ignore_index=True)
-        position = table["scenario"].map({name: i for i, name in enumerate(self.names)})
-        return table.iloc[np.argsort(position.to_numpy(), kind="stable")].reset_index(drop=True)
+            table = pd.DataFrame({c: [] for c in stats.COMPARISON_COLUMNS})
+        else:
+            table = pd.concat(parts, ignore_index=True)
+            position = table["scenario"].map({name: i for i, name in enumerate(self.names)})
+            order = np.argsort(position.to_numpy(), kind="stable")
+            table = table.iloc[order].reset_index(drop=True)
+            # One family: every row of the whole table, whatever its baseline.
+            table = stats.flag_significant(table, level, adjust)[list(stats.COMPARISON_COLUMNS)]
+        self._comparisons[key] = table
+        return table
 
     def series(self) -> pd.DataFrame:
         """The recorded time series, averaged over replications at each time.
@@ -205,52 +252,68 @@ class Results:
             parts.append(pd.DataFrame(dict(zip(keys, key)) | {"time_h": times, "value": values}))
         return pd.concat(parts, ignore_index=True)[columns]
 
-    def headline(self) -> pd.DataFrame:
+    def headline(self, confidence: float | None = None) -> pd.DataFrame:
         """The few numbers a planner looks at first, per scenario, with intervals.
 
-        Throughput, service level (``on_time_rate`` when the scenario promises a time,
-        ``fill_rate`` when it holds stock, ``abandon_rate`` when anyone gave up), total
-        cost and operating income (subject ``all``), with the paired difference from the
-        baseline for every other scenario. Columns:
-        ``scenario, metric, mean, ci_low, ci_high, baseline, diff, diff_low,
-        diff_high, significant, unit``.
+        The measures of :meth:`headline_metrics` (subject ``all``), with the paired
+        difference from the baseline for every other scenario, its p-value adjusted over
+        the whole :meth:`compare` table, and its ``significant`` flag. Columns:
+        ``scenario, metric, mean, ci_low, ci_high, baseline, diff_mean, diff_low,
+        diff_high, p_adjusted, significant, n, unit``.
         """
-        summary = self._summary[self._summary["subject"] == "all"]
-        comparison = self._comparison[self._comparison["subject"] == "all"]
+        level = self._level(confidence)
+        summary = self._summary_at(level)
+        summary = summary[summary["subject"] == "all"]
+        comparison = self._comparison_at(level, "holm")
+        comparison = comparison[comparison["subject"] == "all"]
         metrics = [m for m in self.headline_metrics() if m in set(summary["metric"])]
         table = summary[summary["metric"].isin(metrics)]
         table = table.merge(
-            comparison[["scenario", "metric", "diff", "ci_low", "ci_high", "significant"]].rename(
-                columns={"ci_low": "diff_low", "ci_high": "diff_high"}
-            ),
+            comparison[["scenario", "metric", "diff_mean", "diff_low", "diff_high",
+                        "p_adjusted", "significant"]],
             on=["scenario", "metric"],
             how="left",
-        )
+        )  # fmt: skip
         table["baseline"] = [
             None if self.baselines[s] == s else self.baselines[s] for s in table["scenario"]
         ]
-        table["significant"] = table["significant"].fillna(False).astype(bool)
+        table["significant"] = table["significant"].astype("boolean").fillna(False).astype(bool)
         rank = {m: i for i, m in enumerate(metrics)}
         position = {name: i for i, name in enumerate(self.names)}
         table = table.assign(
             _s=table["scenario"].map(position), _m=table["metric"].map(rank)
         ).sort_values(["_s", "_m"], kind="stable")
-        columns = ["scenario", "metric", "mean", "ci_low", "ci_high", "baseline",
-                   "diff", "diff_low", "diff_high", "significant", "unit"]  # fmt: skip
+        columns = ["scenario", "metric", "mean", "ci_low", "ci_high", "baseline", "diff_mean",
+                   "diff_low", "diff_high", "p_adjusted", "significant", "n", "unit"]  # fmt: skip
         return table[columns].reset_index(drop=True)
 
     def headline_metrics(self) -> list[str]:
-        """The headline metrics, in display order (see :meth:`headline`)."""
-        service = ["on_time_rate"] if self.service_metric() == "on_time_rate" else []
-        if "fill_rate" in set(self._rows["metric"]):  # a business that holds stock
-            service.append("fill_rate")
-        abandon = self._rows.loc[self._rows["metric"] == "abandon_rate", "value"]
-        if (abandon > 0).any():  # customers with limited patience
-            service.append("abandon_rate")
-        return ["throughput_per_day", *service, "cost_total", "operating_income"]
+        """The headline measures, in display order.
+
+        ``throughput_per_day``, ``service_level`` and ``operating_cost``; then
+        ``operating_income`` when the business sells something (an internal desk's
+        income would be minus its cost); then the other service measures that apply:
+        ``fill_rate`` when the business holds stock, ``abandon_rate`` when anyone gave
+        up, ``balk_rate`` when anyone was refused by a full queue.
+        """
+        rows = self._rows[self._rows["subject"] == "all"]
+        names = set(rows["metric"])
+
+        def seen(metric: str) -> bool:
+            values = rows.loc[rows["metric"] == metric, "value"]
+            return bool((values.fillna(0) != 0).any())
+
+        chosen = [m for m in ("throughput_per_day", "service_level", "operating_cost")
+                  if m in names]  # fmt: skip
+        if "operating_income" in names and seen("revenue"):
+            chosen.append("operating_income")
+        if "fill_rate" in names:  # a business that holds stock
+            chosen.append("fill_rate")
+        chosen += [m for m in ("abandon_rate", "balk_rate") if seen(m)]
+        return chosen
 
     def service_metric(self) -> str:
-        """``on_time_rate`` when it was measured (a promise is set), else ``fill_rate``."""
+        """The headline service measure: ``service_level`` (see :func:`stats.service_metric`)."""
         return stats.service_metric(self._rows)
 
     # ----------------------------------------------------------------- scenario facts
@@ -276,13 +339,15 @@ class Results:
 
     # ----------------------------------------------------------------- plots and files
     def plot(self, kind: str = "comparison") -> Figure:
-        """A figure: ``"comparison"`` (throughput, cost, service), ``"cost"``, ``"timeseries"``."""
+        """A figure: ``"comparison"`` (the headline measures), ``"cost"``, ``"timeseries"``,
+        or ``"warmup"`` (after ``warmup: auto``: where MSER-5 cut the pilot's levels)."""
         from sim.output import plots
 
         figures = {
             "comparison": plots.comparison_figure,
             "cost": plots.cost_breakdown_figure,
             "timeseries": plots.timeseries_figure,
+            "warmup": plots.warmup_figure,
         }
         if kind not in figures:
             raise ValueError(f"plot: kind must be one of {', '.join(figures)} (got {kind!r})")

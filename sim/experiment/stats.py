@@ -12,6 +12,22 @@ supplier delays, so most of the noise cancels in the per-replication **differenc
 and the interval of the mean difference is narrower than one built from two
 independent samples.
 
+**Many comparisons at once.** A comparison table holds hundreds of differences
+(every variant × metric × subject). Each row's interval is a per-comparison interval:
+at 95%, about one in twenty differences that are truly zero will still exclude zero
+by chance. So each row also carries the p-value of the paired t-test (Student 1908:
+is the mean difference zero?) and that p-value adjusted for every comparison in the
+table by Holm's step-down procedure (Holm, "A simple sequentially rejective multiple
+test procedure", Scand. J. Statistics 6(2), 1979). ``significant`` is ``p_adjusted <
+1 − confidence``: when it is True for some rows, the chance that *any* of them is a
+difference that is truly zero is at most ``1 − confidence`` (the family-wise error
+rate), whatever the dependence between the rows, as far as the t-test's own
+assumption (replication means close to normal) holds.
+
+**Column grammar.** A level's interval is ``ci_low, ci_high`` (around ``mean``); a
+difference's interval is ``diff_low, diff_high`` (around ``diff_mean``). Any table
+that carries both uses both pairs of names.
+
 This runs in the parent process only: scipy and pandas are imported inside the
 functions, so worker processes that import ``sim`` do not pay for them.
 """
@@ -28,12 +44,16 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "ADJUSTMENTS",
     "COMPARISON_COLUMNS",
     "REPLICATION_COLUMNS",
     "SUMMARY_COLUMNS",
     "Interval",
+    "adjust_p_values",
     "compare",
+    "flag_significant",
     "paired_difference",
+    "paired_p_values",
     "service_metric",
     "summarize",
     "t_interval",
@@ -45,9 +65,11 @@ REPLICATION_COLUMNS = ("scenario", "replication", "metric", "subject", "value", 
 SUMMARY_COLUMNS = ("scenario", "metric", "subject", "mean", "ci_low", "ci_high", "sd", "n", "unit")
 #: Columns of :func:`compare`'s result, in order.
 COMPARISON_COLUMNS = (
-    "scenario", "metric", "subject", "base_mean", "variant_mean", "diff",
-    "ci_low", "ci_high", "significant", "unit",
+    "scenario", "metric", "subject", "base_mean", "mean", "diff_mean", "diff_low",
+    "diff_high", "p_value", "p_adjusted", "significant", "n", "unit",
 )
+#: The ways :func:`adjust_p_values` can correct p-values for the number of comparisons.
+ADJUSTMENTS = ("holm", "bonferroni", None)
 _STAT_COLUMNS = ("mean", "ci_low", "ci_high", "sd", "n")
 
 
@@ -119,8 +141,12 @@ def paired_difference(
 
 
 def service_metric(rows: pd.DataFrame) -> str:
-    """The service level that replication ``rows`` measured: ``on_time_rate`` when it was
-    measured (the scenario promises a time), else ``fill_rate``."""
+    """The service measure of the headline: ``service_level`` when the rows have it (every
+    result of this version does), else ``on_time_rate`` or ``fill_rate`` (rows of an older
+    version, or made by hand)."""
+    names = set(rows["metric"])
+    if "service_level" in names:
+        return "service_level"
     measured = rows.loc[rows["metric"] == "on_time_rate", "value"]
     return "on_time_rate" if measured.notna().any() else "fill_rate"
 
@@ -181,20 +207,85 @@ def summarize(
     return result
 
 
-def compare(df: pd.DataFrame, base: str, confidence: float = 0.95) -> pd.DataFrame:
-    """Each other scenario minus ``base``, paired on ``replication``, with intervals.
+def paired_p_values(diff_mean, sd, n) -> np.ndarray:
+    """Two-sided p-values of the paired t-test that the mean difference is zero.
+
+    ``t = diff_mean / (sd / sqrt(n))`` on ``n - 1`` degrees of freedom. With zero spread
+    (every replication gave the same difference) the test is decided exactly: p = 1
+    when the difference is 0, p = 0 otherwise. Fewer than two pairs: NaN.
+
+    >>> paired_p_values([0.0, 2.0, 1.0], [0.0, 0.0, 1.0], [5, 5, 5]).round(4).tolist()
+    [1.0, 0.0, 0.089]
+    """
+    from scipy import stats as scipy_stats  # lazily, as _t_quantile
+
+    mean = np.asarray(diff_mean, dtype=float)
+    sd = np.asarray(sd, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.abs(mean) / (sd / np.sqrt(n))
+        p = 2.0 * scipy_stats.t.sf(t, np.maximum(n - 1, 1))
+    exact = np.where(mean == 0, 1.0, 0.0)
+    p = np.where(sd == 0, exact, p)
+    return np.where((n >= 2) & np.isfinite(mean), p, np.nan)
+
+
+def adjust_p_values(p_values, method: str | None = "holm") -> np.ndarray:
+    """p-values adjusted for the number of comparisons made together; NaN stays NaN.
+
+    ``"holm"``: Holm's step-down procedure (1979): with the ``m`` p-values sorted,
+    ``p_(1) <= ... <= p_(m)``, the ``i``-th is adjusted to ``max over j <= i of
+    min(1, (m - j + 1) p_(j))``. It controls the family-wise error rate (the chance of
+    one or more false "significant" among all ``m``) under any dependence, and rejects
+    everything Bonferroni rejects and often more. ``"bonferroni"``: ``min(1, m p)``.
+    ``None``: no adjustment. ``m`` counts the p-values that are not NaN.
+
+    >>> adjust_p_values([0.01, 0.04, 0.03, float("nan")]).round(3).tolist()
+    [0.03, 0.06, 0.06, nan]
+    """
+    if method not in ADJUSTMENTS:
+        raise ValueError(
+            f"adjust: expected one of \"holm\", \"bonferroni\" or None (got {method!r})"
+        )
+    p = np.asarray(p_values, dtype=float).copy()
+    if method is None:
+        return p
+    known = np.flatnonzero(~np.isnan(p))
+    m = known.size
+    if m == 0:
+        return p
+    if method == "bonferroni":
+        p[known] = np.minimum(1.0, m * p[known])
+        return p
+    order = known[np.argsort(p[known], kind="stable")]
+    scaled = (m - np.arange(m)) * p[order]
+    p[order] = np.minimum(1.0, np.maximum.accumulate(scaled))
+    return p
+
+
+def compare(
+    df: pd.DataFrame, base: str, confidence: float = 0.95, adjust: str | None = "holm"
+) -> pd.DataFrame:
+    """Each other scenario minus ``base``, paired on ``replication``, with intervals and tests.
 
     For every scenario other than ``base`` and every (metric, subject) that both
     report, the rows of the two scenarios are matched on ``replication`` (common
-    random numbers) and the interval of the mean per-replication difference is
-    computed as in :func:`paired_difference`. A pair with a NaN on either side is
-    left out of ``base_mean``, ``variant_mean`` and ``diff`` alike, so ``diff`` is
-    ``variant_mean - base_mean``. ``significant`` is True when the interval excludes
-    zero. Columns: :data:`COMPARISON_COLUMNS`; rows in order of first appearance.
+    random numbers): ``diff_mean`` is the mean per-replication difference and
+    ``diff_low, diff_high`` its Student-t interval at ``confidence``, as in
+    :func:`paired_difference`. A pair with a NaN on either side is left out of
+    ``base_mean``, ``mean`` (the other scenario's) and ``diff_mean`` alike, so
+    ``diff_mean`` is ``mean - base_mean``; ``n`` counts the pairs kept.
+
+    ``p_value`` is the paired t-test's (:func:`paired_p_values`), ``p_adjusted`` that
+    p-value adjusted over every row of this table that has one (:func:`adjust_p_values`,
+    ``adjust="holm"`` by default), and ``significant`` is ``p_adjusted < 1 - confidence``.
+    The interval is not adjusted: a row may exclude zero and not be significant.
+    Columns: :data:`COMPARISON_COLUMNS`; rows in order of first appearance.
     """
     import pandas as pd
 
     confidence = _check_confidence(confidence)
+    adjust_p_values([], adjust)  # refuse an unknown method before any work
     _check_columns(df, REPLICATION_COLUMNS, "compare")
     keys = ["scenario", "replication", "metric", "subject"]
     duplicated = df.duplicated(keys)
@@ -237,14 +328,27 @@ def compare(df: pd.DataFrame, base: str, confidence: float = 0.95) -> pd.DataFra
     n = table["n"].to_numpy()
     sd = np.where(table["lo"].to_numpy() == table["hi"].to_numpy(), 0.0, table["sd"])
     sd = np.where(n >= 2, sd, np.nan)
-    interval = _interval_columns(table["diff"].to_numpy(), sd, n, confidence)
+    diff = table["diff"].to_numpy()
+    interval = _interval_columns(diff, sd, n, confidence)
     result = table.index.to_frame(index=False)
     result["base_mean"] = table["base_mean"].to_numpy()
-    result["variant_mean"] = table["variant_mean"].to_numpy()
-    result["diff"] = table["diff"].to_numpy()
-    result["ci_low"] = interval["ci_low"]
-    result["ci_high"] = interval["ci_high"]
-    # NaN bounds compare False, so an interval that cannot be computed is never significant.
-    result["significant"] = (result["ci_low"] > 0) | (result["ci_high"] < 0)
+    result["mean"] = table["variant_mean"].to_numpy()
+    result["diff_mean"] = diff
+    result["diff_low"] = interval["ci_low"]
+    result["diff_high"] = interval["ci_high"]
+    result["p_value"] = paired_p_values(diff, sd, n)
+    result["n"] = n.astype("int64")
     result["unit"] = table["unit"].to_numpy()
-    return result[list(COMPARISON_COLUMNS)]
+    return flag_significant(result, confidence, adjust)[list(COMPARISON_COLUMNS)]
+
+
+def flag_significant(
+    table: pd.DataFrame, confidence: float, adjust: str | None = "holm"
+) -> pd.DataFrame:
+    """``table`` (with a ``p_value`` column) with ``p_adjusted`` over all its rows and
+    ``significant = p_adjusted < 1 - confidence`` (NaN is never significant)."""
+    confidence = _check_confidence(confidence)
+    table = table.copy()
+    table["p_adjusted"] = adjust_p_values(table["p_value"].to_numpy(dtype=float), adjust)
+    table["significant"] = (table["p_adjusted"] < 1.0 - confidence).astype(bool)
+    return table

@@ -41,7 +41,7 @@ from sim.model.orderbook import OrderBook
 from sim.model.orders import Channel
 from sim.model.pipeline import SalesPipeline
 from sim.model.policies import ForecastReview, NoReorder, reorder_policy
-from sim.model.process import Flow
+from sim.model.process import Flow, OrderCounts
 from sim.model.staff import Pool
 from sim.model.steps import DelayStep, StaffedStep, Step
 from sim.model.suppliers import SupplyLine
@@ -94,10 +94,19 @@ class Model:
 
     def __init__(
         self, scenario: Scenario, replication: int, orders: Mapping[str, OrderBook] | None = None,
+        series_points: int = SERIES_POINTS,
     ) -> None:
         self.scenario = scenario
         run = scenario.run
         orders = orders or {}
+        if isinstance(run.warmup, str):  # "auto": sim.run() chooses it before simulating
+            raise ValueError(
+                f'scenario "{scenario.name}": run.warmup is auto; sim.run() chooses it from '
+                "pilot replications (to simulate one replication, give a duration)"
+            )
+        if series_points < 1:
+            raise ValueError(f"series_points must be 1 or more (got {series_points!r})")
+        self.series_points = series_points
         self.ctx = ctx = ModelContext(
             simpy.Environment(), run.warmup, run.horizon, run.seed, replication,
             calendar_of(scenario, orders),
@@ -145,6 +154,8 @@ class Model:
         #: The sales pipelines of the pipeline channels, and their staffed stages.
         self.pipelines: list[SalesPipeline] = []
         products = list(scenario.products)
+        #: Statistics of each named channel, by name, in scenario order.
+        self.channel_counts: dict[str, OrderCounts] = {}
         for i, demand in enumerate(scenario.demand):
             name = demand.name if demand.name is not None else str(i)
             book = None
@@ -159,7 +170,12 @@ class Model:
                 self.pipelines.append(arrivals)
             else:
                 arrivals = arrival_process(demand, name, ctx.calendar, run.horizon, book, products)
-            self.channels.append(Channel(name, demand, ctx, self.stocks, self.flow, arrivals))
+            counts = None
+            if demand.name is not None:
+                counts = self.channel_counts[name] = OrderCounts(*ctx.window)
+            self.channels.append(
+                Channel(name, demand, ctx, self.stocks, self.flow, arrivals, counts)
+            )
         self.stages: list[Step] = [step for p in self.pipelines for step in p.steps]
 
         # What the series sampler reads, in catalog order within each kind of subject.
@@ -215,15 +231,15 @@ class Model:
             raise Unstable(now, waiting)
 
     def _sample(self, _event: Any, at: float | None = None) -> None:
-        """Record every level; schedule the next (sample i is at i × horizon / SERIES_POINTS)."""
+        """Record every level; schedule the next (sample i is at i × horizon / series_points)."""
         now = self.env.now if at is None else at
         rows = self.series
         for name, subject, owner, level in self._levels:
             rows.append((name, subject, now, float(getattr(owner, level))))
         if at is None:
             self._samples += 1
-            if self._samples < SERIES_POINTS:  # the last one, at the horizon, is taken by run()
-                next_at = self._samples * self.ctx.horizon / SERIES_POINTS
+            if self._samples < self.series_points:  # the last, at the horizon, is run()'s
+                next_at = self._samples * self.ctx.horizon / self.series_points
                 self.ctx.schedule(next_at - now, self._sample)
 
     # ----------------------------------------------------------------- results
@@ -242,6 +258,14 @@ class Model:
         value["cycle_time_mean_h", whole] = flow.cycle.mean
         value["cycle_time_p95_h", whole] = flow.cycle_p95.quantile(0.95)
         value["on_time_rate", whole] = _ratio(flow.on_time, flow.completed)
+        resolved = flow.completed + flow.balked + flow.abandoned
+        value["service_level", whole] = _ratio(flow.served_on_time, resolved)
+        for name, counts in self.channel_counts.items():
+            value["orders_arrived", name] = counts.arrived
+            value["orders_completed", name] = counts.completed
+            value["cycle_time_mean_h", name] = counts.cycle.mean
+            value["on_time_rate", name] = _ratio(counts.on_time, counts.completed)
+            value["service_level", name] = _ratio(counts.served_on_time, counts.resolved)
 
         money = dict.fromkeys(
             (
@@ -257,6 +281,7 @@ class Model:
             0.0,
         )
         shipped = demanded = served = lost = 0
+        lost_revenue = 0.0
         for s in self.stocks:
             n = s.name
             value["units_shipped", n] = s.shipped
@@ -267,6 +292,8 @@ class Model:
             value["stockout_fraction", n] = s.on_hand_level.time_at_zero()
             value["purchase_orders", n] = s.purchase_orders
             value["expired_units", n] = s.expired
+            value["lost_revenue", n] = s.price * (s.lost + s.walked_away)
+            lost_revenue += value["lost_revenue", n]
             if isinstance(s.policy, ForecastReview):
                 f = s.policy
                 value["forecast_mape", n] = _ratio(f.abs_error, f.demand)
@@ -287,6 +314,7 @@ class Model:
         value["fill_rate", whole] = _ratio(served, demanded)
         value["lost_rate", whole] = _ratio(lost, demanded)
         value["order_fill_rate", whole] = _ratio(flow.filled, flow.allocated)
+        value["lost_revenue", whole] = lost_revenue
 
         for p in self.pipelines:
             value["leads", p.name] = p.arrived
@@ -297,6 +325,7 @@ class Model:
         for step in [*self.steps, *self.stages]:
             value["balk_rate", step.name] = _ratio(step.balked, step.reached)
             value["wait_mean_h", step.name] = step.wait.mean
+            value["wait_p95_h", step.name] = step.wait_quantile(0.95)
             value["queue_mean", step.name] = step.queue_level.mean()
 
         for pool in self.pools.values():
@@ -311,6 +340,11 @@ class Model:
         total = sum(amount for name, amount in money.items() if name != "revenue")
         value["cost_total", whole] = total
         value["operating_income", whole] = money["revenue"] - total
+        # The lines of the operation itself: every cost but the goods sold.
+        value["operating_cost", whole] = sum(
+            amount for name, amount in money.items() if name not in ("revenue", "cost_of_goods")
+        )
+        value["gross_margin", whole] = money["revenue"] - money["cost_of_goods"]
         return value
 
     def metrics(self) -> dict[tuple[str, str], float]:
@@ -342,7 +376,7 @@ class Model:
             "sku": [s.name for s in self.stocks],
             "step": [s.name for s in [*self.steps, *self.stages]],
             "pool": list(self.pools),
-            "channel": [p.name for p in self.pipelines],
+            "channel": list(self.channel_counts),
             "all": ["all"],
         }
         currency = self.scenario.currency
@@ -394,7 +428,7 @@ def calendar_of(scenario: Scenario, orders: Mapping[str, OrderBook]) -> Calendar
 
 def simulate(
     scenario: Scenario, replication: int, *, series: bool = True,
-    orders: Mapping[str, OrderBook] | None = None,
+    orders: Mapping[str, OrderBook] | None = None, series_points: int = SERIES_POINTS,
 ) -> ReplicationOutput:
     """Run one replication of ``scenario`` and return its metric and series rows.
 
@@ -403,13 +437,15 @@ def simulate(
     ``series=False`` skips the levels over time (sweeps do not keep them): the metric
     rows are the same, and short runs are up to a third faster. ``orders`` holds the
     past orders of the ``replay`` and ``resample`` channels, by the file's path as the
-    scenario gives it (:func:`sim.data.simulate` reads them for you).
+    scenario gives it (:func:`sim.data.simulate` reads them for you). ``series_points``
+    sets how finely the levels are sampled (``series_points + 1`` samples over ``[0,
+    horizon]``; the warm-up's pilot replications sample finely).
 
     A replication whose waiting orders pass ``run.max_waiting`` stops there: its output
     is marked ``unstable`` (when, how many), its metric rows hold NaN, and its series
     end where it stopped.
     """
-    model = Model(scenario, replication, orders)
+    model = Model(scenario, replication, orders, series_points)
     try:
         model.run(series=series)
     except Unstable as stop:

@@ -1,7 +1,7 @@
 """Catalog: the single source of truth for every metric and series the model reports.
 
 Each metric has a name (exactly as in ``docs/outputs.md``), a unit, the kinds of
-subject it is reported for (``sku``, ``step``, ``pool`` or ``all``), its meaning in
+subject it is reported for (``sku``, ``step``, ``pool``, ``channel`` or ``all``), its meaning in
 one line and what the scenario must have for it to be reported (``requires``). Each
 series names the level it samples on its subjects. The model emits its metric rows in
 catalog order, leaves out those whose requirement the scenario lacks, and samples the
@@ -21,7 +21,13 @@ Definitions where ``outputs.md`` is brief:
 * ``wait_mean_h`` averages over orders that started the step in the window (those
   that did not wait count as 0 hours); ``cycle_time_*`` over orders completed in the
   window; the 95th percentile comes from a bounded-memory sketch (within 0.5%).
-* ``on_time_rate`` is reported only when ``service.promise`` is set.
+* ``on_time_rate`` is reported only when ``service.promise`` is set; ``service_level``
+  always (without a promise every completion with something served counts as on time).
+* ``channel`` subjects are the named sales channels (``demand`` as a list with
+  ``name``); an unnamed channel is counted in ``all`` only.
+* The money identities hold in every replication: ``operating_cost = cost_total −
+  cost_of_goods``, ``gross_margin = revenue − cost_of_goods``, ``operating_income =
+  revenue − cost_total = gross_margin − operating_cost`` (up to floating-point rounding).
 * Inventory metrics (``requires="products"``) are left out when there are no
   products, ``on_time_rate`` (``requires="promise"``) when there is no promise; staff
   metrics (``requires="staff"``) have no subject when there is no staff, nor step
@@ -58,7 +64,7 @@ class Metric:
 
     name: str
     unit: str
-    subjects: tuple[str, ...]  # kinds of subject, in report order: "sku", "step", "pool", "all"
+    subjects: tuple[str, ...]  # kinds of subject, in report order: sku, step, pool, channel, all
     meaning: str
     requires: str | None = None  # one of REQUIREMENTS: omitted when the scenario lacks it
 
@@ -78,8 +84,8 @@ _P, _S, _T = "products", "staff", "steps"
 _F, _L = "forecast", "pipeline"
 
 METRICS: tuple[Metric, ...] = (
-    Metric("orders_arrived", "orders", ("all",), "orders that arrived in the window"),
-    Metric("orders_completed", "orders", ("all",),
+    Metric("orders_arrived", "orders", ("channel", "all"), "orders that arrived in the window"),
+    Metric("orders_completed", "orders", ("channel", "all"),
            "orders that finished their last step in the window"),
     Metric("throughput_per_day", "orders/day", ("all",),
            "orders_completed per day of window"),
@@ -123,16 +129,24 @@ METRICS: tuple[Metric, ...] = (
     Metric("wait_mean_h", "hours", ("step",),
            "mean hours an order waited in that step's queue, over orders that started "
            "the step in the window", _T),
+    Metric("wait_p95_h", "hours", ("step",),
+           "95th percentile of the hours waited in that step's queue, over the same orders "
+           "as wait_mean_h (within 0.5%)", _T),
     Metric("queue_mean", "orders", ("step",),
            "time-weighted mean number of orders waiting at that step", _T),
     Metric("utilization", "fraction", ("pool",),
            "busy worker-hours ÷ (on-duty + overtime worker-hours)", _S),
-    Metric("cycle_time_mean_h", "hours", ("all",),
+    Metric("cycle_time_mean_h", "hours", ("channel", "all"),
            "mean hours from arrival to completion, over orders completed in the window"),
     Metric("cycle_time_p95_h", "hours", ("all",),
            "95th percentile of the same (within 0.5%)"),
-    Metric("on_time_rate", "fraction", ("all",),
+    Metric("on_time_rate", "fraction", ("channel", "all"),
            "orders completed within service.promise of arrival ÷ orders completed", "promise"),
+    Metric("service_level", "fraction", ("channel", "all"),
+           "orders completed within service.promise (any completion, without a promise) "
+           "with something served ÷ orders resolved in the window (completed, balked or "
+           "abandoned): a customer who left, or got no unit in a lost-sales business, was "
+           "not served on time"),
     Metric("revenue", CURRENCY, ("all",), "price × units shipped"),
     Metric("cost_of_goods", CURRENCY, ("all",), "unit_cost × units shipped"),
     Metric("cost_ordering", CURRENCY, ("all",), "order_cost × purchase orders"),
@@ -149,7 +163,13 @@ METRICS: tuple[Metric, ...] = (
     Metric("cost_total", CURRENCY, ("all",),
            "cost_of_goods + cost_ordering + cost_holding + cost_backorder + cost_lost_sales "
            "+ cost_waste + cost_labor"),
+    Metric("operating_cost", CURRENCY, ("all",),
+           "cost_total − cost_of_goods: what running the operation costs"),
+    Metric("gross_margin", CURRENCY, ("all",), "revenue − cost_of_goods"),
     Metric("operating_income", CURRENCY, ("all",), "revenue − cost_total"),
+    Metric("lost_revenue", CURRENCY, ("sku", "all"),
+           "price × units demanded but never shipped: lost for want of stock at allocation, "
+           "or in orders that balked or abandoned in the window", _P),
 )
 
 SERIES: tuple[Series, ...] = (

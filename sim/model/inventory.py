@@ -72,7 +72,7 @@ class Stock:
         "name", "ctx", "env", "window", "price", "unit_cost", "holding_per_hour", "shelf_life",
         "supply", "policy", "on_hand", "on_order", "backordered", "batches", "backorders",
         "resume", "_filling", "_review",
-        "demanded", "served", "lost", "shipped", "expired", "purchase_orders",
+        "demanded", "served", "lost", "shipped", "expired", "purchase_orders", "walked_away",
         "demanded_to_date", "on_hand_level", "backorder_level",
     )
 
@@ -101,6 +101,8 @@ class Stock:
         # Counts inside the window.
         self.demanded = self.served = self.lost = self.shipped = 0
         self.expired = self.purchase_orders = 0
+        # Units in orders that balked or abandoned in the window (what would have shipped).
+        self.walked_away = 0
         # Every unit ever demanded, window or not: a policy differences it between reviews.
         self.demanded_to_date = 0
         start, end = window

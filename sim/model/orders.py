@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from sim.model.arrivals import ArrivalProcess, KnownLine
     from sim.model.context import ModelContext
     from sim.model.inventory import Stock
-    from sim.model.process import Flow
+    from sim.model.process import Flow, OrderCounts
     from sim.model.steps import Step
     from sim.scenario.models import DemandStream
 
@@ -71,17 +71,18 @@ class Order:
     ``units`` is the total quantity of its lines: every unit demanded, until allocation
     takes lost sales off (then the units that will ship); ``stage`` is the index of the
     next timed step; ``waiting_in`` is the step whose queue the order is in, or None (see
-    :class:`~sim.model.steps.Item` for what the steps read and write).
+    :class:`~sim.model.steps.Item` for what the steps read and write); ``counts`` the
+    statistics of its named channel, or None.
     """
 
     __slots__ = (
         "arrived", "deadline", "times", "lines", "units", "stage", "allocated",
-        "short", "queued_since", "waiting_in", "impatient", "backorder",
+        "short", "queued_since", "waiting_in", "impatient", "backorder", "counts",
     )
 
     def __init__(
         self, arrived: float, deadline: float, times: list[float], lines: list[Line],
-        units: int, backorder: bool,
+        units: int, backorder: bool, counts: OrderCounts | None = None,
     ) -> None:
         self.arrived = arrived
         self.deadline = deadline
@@ -95,6 +96,7 @@ class Order:
         self.waiting_in: Step | None = None
         self.impatient = False  # a patience event is scheduled
         self.backorder = backorder
+        self.counts = counts
 
 
 class Channel:
@@ -102,9 +104,10 @@ class Channel:
 
     def __init__(
         self, name: str, spec: DemandStream, ctx: ModelContext, stocks: Sequence[Stock],
-        flow: Flow, arrivals: ArrivalProcess,
+        flow: Flow, arrivals: ArrivalProcess, counts: OrderCounts | None = None,
     ) -> None:
         self.name = name
+        self.counts = counts  # statistics of a named channel (None: not reported apart)
         self.ctx = ctx
         self.env = ctx.env
         self.flow = flow
@@ -162,7 +165,9 @@ class Channel:
             quantity = self._quantity
             for _ in range(self._lines()):
                 units += quantity()
-        self.flow.arrive(Order(now, deadline, times, made, units, self.backorder), now)
+        self.flow.arrive(
+            Order(now, deadline, times, made, units, self.backorder, self.counts), now
+        )
 
     def order_at(self, t: float) -> None:
         """Schedule one extra order at time ``t``, outside the arrival process (for tests)."""

@@ -9,7 +9,16 @@ ships. The flow is the steps' *route* (:class:`~sim.model.steps.Route`): a desk 
 it when an order is done, balked at a full queue or abandoned for lack of patience.
 
 It also keeps the statistics about whole orders: arrivals, completions, cycle times,
-balking and abandonment, each counted when it happens, if in the window.
+balking and abandonment, each counted when it happens, if in the window; and the same
+per named sales channel (:class:`OrderCounts`, carried by each order as ``counts``).
+
+**Resolved and served on time** (``service_level``). An order is *resolved* when it
+leaves the business, by any door: it completes, balks at a full queue or abandons. It
+is *served on time* when it completes within the promise (any completion, without a
+promise) having shipped at least one unit, or having had nothing to ship (a pure
+service). An order with no unit served in a lost-sales business still goes through
+its steps (as in version 1, so the staff's work and every version 1 measure stay as
+they were) and completes, but it is not served on time: the customer got nothing.
 
 An order's task times are drawn when it arrives (see :mod:`sim.model.orders`), so a
 variant with more staff serves exactly the same orders with exactly the same task times.
@@ -29,7 +38,24 @@ if TYPE_CHECKING:
     from sim.model.steps import Step
     from sim.scenario.distributions import Sampler
 
-__all__ = ["Flow"]
+__all__ = ["Flow", "OrderCounts"]
+
+
+class OrderCounts:
+    """Counts of one sales channel's orders in the window, kept by the flow.
+
+    ``arrived``, ``completed``, ``on_time`` (completed within the promise),
+    ``served_on_time`` (completed within the promise, or at all without one, with
+    something served), ``resolved`` (completed, balked or abandoned) and ``cycle``
+    (hours from arrival to completion).
+    """
+
+    __slots__ = ("arrived", "completed", "on_time", "served_on_time", "resolved", "cycle")
+
+    def __init__(self, start: float, end: float) -> None:
+        self.arrived = self.completed = self.on_time = 0
+        self.served_on_time = self.resolved = 0
+        self.cycle = Tally(start, end)
 
 
 class Flow:
@@ -41,7 +67,7 @@ class Flow:
 
     __slots__ = (
         "window", "steps", "task_times", "n_steps", "allocate_at", "promise",
-        "arrived", "completed", "balked", "abandoned", "on_time",
+        "arrived", "completed", "balked", "abandoned", "on_time", "served_on_time",
         "allocated", "filled", "cycle", "cycle_p95", "_watch", "_watch_every", "_until_watch",
     )
 
@@ -57,7 +83,7 @@ class Flow:
         self.allocate_at = allocate_at
         self.promise = promise
         self.arrived = self.completed = self.balked = self.abandoned = 0
-        self.on_time = self.allocated = self.filled = 0
+        self.on_time = self.served_on_time = self.allocated = self.filled = 0
         self.cycle = Tally(start, end)
         self.cycle_p95 = QuantileSketch()
         for step in self.steps:
@@ -80,6 +106,8 @@ class Flow:
             self._watch(now)  # type: ignore[misc]  # set with the countdown, by watch()
         if self.window[0] <= now <= self.window[1]:
             self.arrived += 1
+            if order.counts is not None:
+                order.counts.arrived += 1
         if self.allocate_at == 0:
             self.proceed(order, now)
         elif self.n_steps:  # proceed() without the allocation check, inlined (stage 0)
@@ -124,22 +152,45 @@ class Flow:
             hours = now - order.arrived
             self.cycle.add_unchecked(hours)
             self.cycle_p95.add(hours)
-            if self.promise is not None and hours <= self.promise:
+            promise = self.promise
+            on_time = promise is not None and hours <= promise
+            if on_time:
                 self.on_time += 1
+            # Served on time: within the promise (or no promise), and something served.
+            served = (on_time or promise is None) and (order.units or not order.lines)
+            if served:
+                self.served_on_time += 1
             for line in order.lines:
                 line.stock.shipped += line.to_ship
+            counts = order.counts
+            if counts is not None:
+                counts.completed += 1
+                counts.resolved += 1
+                counts.cycle.add_unchecked(hours)
+                counts.on_time += on_time
+                counts.served_on_time += bool(served)
 
     def balk(self, order: Order, now: float) -> None:
         """The order was refused by a full queue (the steps' route callback)."""
         if self.window[0] <= now <= self.window[1]:
             self.balked += 1
+            self._count_lost(order)
         self._return_stock(order, now)
 
     def abandon(self, order: Order, now: float) -> None:
         """The order ran out of patience (the steps' route callback)."""
         if self.window[0] <= now <= self.window[1]:
             self.abandoned += 1
+            self._count_lost(order)
         self._return_stock(order, now)
+
+    @staticmethod
+    def _count_lost(order: Order) -> None:
+        """An order left unserved in the window: its channel resolved it, its units are lost."""
+        if order.counts is not None:
+            order.counts.resolved += 1
+        for line in order.lines:
+            line.stock.walked_away += line.to_ship
 
     @staticmethod
     def _return_stock(order: Order, now: float) -> None:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from simpy import Timeout
 
-from sim.model.metrics import Tally, TimeAverage
+from sim.model.metrics import QuantileSketch, Tally, TimeAverage
 
 if TYPE_CHECKING:
     from sim.model.context import ModelContext
@@ -76,7 +76,10 @@ class Step:
     a full queue); ``wait`` (a :class:`~sim.model.metrics.Tally` of hours queued, over
     items that started it); ``queue_length`` (items in its queue now) and
     ``queue_level`` (its time-weighted :class:`~sim.model.metrics.TimeAverage`). A
-    step without a queue leaves the last three at zero.
+    step without a queue leaves the last three at zero. ``wait_sketch`` holds the
+    waits longer than zero (and any zero a step chooses to add): the waits of items
+    that started without queueing are ``wait.count - wait_sketch.count`` zeros, counted
+    by ``wait`` alone so that a free desk costs nothing extra (see :meth:`wait_quantile`).
 
     A subclass implements :meth:`arrive` and calls its ``route`` back (``done``,
     ``balk``, ``abandon``); ``route`` is set by whoever routes items through it. A step
@@ -94,7 +97,7 @@ class Step:
 
     __slots__ = (
         "name", "index", "per_unit", "ctx", "env", "window", "route",
-        "reached", "balked", "queue_length", "queue_level", "wait",
+        "reached", "balked", "queue_length", "queue_level", "wait", "wait_sketch",
     )
 
     def __init__(self, name: str, index: int, per_unit: float, ctx: ModelContext) -> None:
@@ -110,10 +113,16 @@ class Step:
         self.queue_length = 0  # items in this step's queue now (abandoned ones taken off)
         self.queue_level = TimeAverage(start, end)
         self.wait = Tally(start, end)
+        self.wait_sketch = QuantileSketch()
 
     def arrive(self, item: Any, now: float) -> None:
         """The item reaches this step at ``now``."""
         raise NotImplementedError
+
+    def wait_quantile(self, q: float) -> float:
+        """The ``q``-quantile of the hours waited by items that started the step in the window."""
+        zeros = self.wait.count - self.wait_sketch.count
+        return self.wait_sketch.quantile(q, zeros=zeros)
 
 
 class StaffedStep(Step):
@@ -173,7 +182,9 @@ class StaffedStep(Step):
         if w0 <= now <= w1:  # self.wait.add(now, now - item.queued_since) inlined
             wait = self.wait
             wait.count += 1
-            wait.total += now - item.queued_since
+            hours = now - item.queued_since
+            wait.total += hours
+            self.wait_sketch.add(hours)
         Timeout(  # as in arrive()
             self.env, item.times[self.index] + self.per_unit * item.units, item
         ).callbacks.append(self.finish)

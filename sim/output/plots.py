@@ -1,11 +1,16 @@
 """Figures a planner reads at a glance: what each scenario achieves, costs, and how it moves.
 
-* :func:`comparison_figure`: throughput, total cost and service level side by side,
-  one bar per scenario, with the confidence interval of each mean as an error bar.
-* :func:`cost_breakdown_figure`: where the money goes: the cost lines stacked per
-  scenario, with revenue and operating income marked.
+* :func:`comparison_figure`: the headline measures side by side (throughput, service
+  level, operating cost, operating income, then the other service measures that
+  apply), one bar per scenario, with the confidence interval of each mean as an error
+  bar.
+* :func:`cost_breakdown_figure`: where the money goes: the operating cost lines
+  stacked per scenario (the cost of goods sold is left out: it is not a cost of the
+  operation), against the gross margin, with operating income marked.
 * :func:`timeseries_figure`: inventory on hand per product and queue length per step
   over time, the base against its variants, with the warm-up shaded.
+* :func:`warmup_figure`: when the warm-up was chosen automatically, Welch's plot of
+  each level series over the pilot replications with MSER-5's cut marked.
 
 matplotlib is imported inside the functions (``import sim`` stays light) and the
 backend is never chosen here (a notebook keeps its inline backend; the command line
@@ -39,6 +44,7 @@ __all__ = [
     "png_bytes",
     "save_figure",
     "timeseries_figure",
+    "warmup_figure",
 ]
 
 # How each cost line reads in the legend, in the order the lines are stacked (the
@@ -73,7 +79,18 @@ def _cost_lines() -> tuple[tuple[str, str], ...]:
 
 #: The cost lines of ``cost_total`` (``(metric, label)``), in the order they are stacked.
 COST_LINES = _cost_lines()
-_SERVICE_LABELS = {"on_time_rate": "On-time rate", "fill_rate": "Fill rate"}
+#: The lines of ``operating_cost``: every cost line but the cost of goods sold.
+OPERATING_COST_LINES = tuple(line for line in COST_LINES if line[0] != "cost_of_goods")
+# Title, x-axis label (None: the unit) and whether a fraction, of each headline panel.
+_PANELS = {
+    "throughput_per_day": ("Throughput", "orders completed per day", False),
+    "service_level": ("Service level", "% of resolved orders served within the promise", True),
+    "operating_cost": ("Operating cost", None, False),
+    "operating_income": ("Operating income", None, False),
+    "fill_rate": ("Fill rate", "% of units served from stock", True),
+    "abandon_rate": ("Gave up", "% of orders that ran out of patience", True),
+    "balk_rate": ("Refused", "% of orders refused by a full queue", True),
+}
 _BASE_COLOUR = "#555555"
 _MAX_PANELS = 12
 _DPI = 110
@@ -190,6 +207,8 @@ def metric_bars(
 
 
 def _interval_words(results: Results) -> str:
+    if results.replication_count < 2:
+        return "1 replication: no error bars (an interval needs at least 2)"
     return (
         f"mean of {plural(results.replication_count, 'replication')}, "
         f"error bars: {results.confidence:.0%} confidence interval"
@@ -197,38 +216,44 @@ def _interval_words(results: Results) -> str:
 
 
 def comparison_figure(results: Results) -> Figure:
-    """Throughput, total cost and service level of every scenario, with CI error bars."""
+    """The headline measures of every scenario side by side, with CI error bars.
+
+    One panel per measure of :meth:`~sim.experiment.results.Results.headline_metrics`:
+    throughput, service level, operating cost, operating income (when the business
+    sells), then fill rate, gave up and refused where they apply; three panels a row.
+    """
     import matplotlib.pyplot as plt
 
-    service = results.service_metric()
-    height = 1.9 + 0.5 * len(results.names)
-    fig, axes = plt.subplots(1, 3, figsize=(14, height), sharey=True, layout="constrained")
+    metrics = results.headline_metrics()
+    columns = min(3, max(len(metrics), 1))
+    rows = max(1, math.ceil(len(metrics) / columns))
+    height = rows * (1.3 + 0.5 * len(results.names)) + 0.6
+    fig, axes = plt.subplots(rows, columns, figsize=(14, height), sharey=True,
+                             squeeze=False, layout="constrained")  # fmt: skip
     currency = results.currency or "money"
-    metric_bars(results, "throughput_per_day", axes[0], title="Throughput",
-                xlabel="orders completed per day")  # fmt: skip
-    metric_bars(results, "cost_total", axes[1], title="Total cost",
-                xlabel=f"{currency} over the measured window")  # fmt: skip
-    metric_bars(results, service, axes[2], title=_SERVICE_LABELS.get(service, service),
-                xlabel=_service_meaning(service), percent=True)  # fmt: skip
-    for ax in axes[1:]:
-        ax.tick_params(axis="y", length=0)
+    flat = axes.ravel()
+    for i, (ax, metric) in enumerate(zip(flat, metrics)):
+        title, xlabel, percent = _PANELS.get(metric, (metric, None, False))
+        if xlabel is None:
+            xlabel = f"{currency} over the measured window"
+        metric_bars(results, metric, ax, title=title, xlabel=xlabel, percent=percent)
+        if i % columns:
+            ax.tick_params(axis="y", length=0)
+    for ax in flat[len(metrics):]:
+        ax.set_axis_off()
     fig.suptitle(f"{results.base}: scenarios compared ({_interval_words(results)})", fontsize=12)
     plt.close(fig)
     return fig
 
 
-def _service_meaning(metric: str) -> str:
-    if metric == "on_time_rate":
-        return "% of completed orders within the promise"
-    return "% of units served from stock"
-
-
 def cost_breakdown_figure(results: Results) -> Figure:
-    """The mean cost lines stacked per scenario, with revenue and operating income marked.
+    """The operating cost lines stacked per scenario, against the gross margin.
 
-    Each bar is the costs, stacked, then the operating income (green, hatched) up to
-    the revenue (a black tick); a loss (red, hatched) is the part of the costs beyond
-    the revenue.
+    The cost of goods sold is left out: it grows with sales, so it is not a cost of
+    running the operation (``operating_cost = cost_total - cost_of_goods``). Each bar
+    stacks the operating cost lines, then the operating income (green, hatched) up to
+    the gross margin (revenue - cost of goods, a black tick); an operating loss (red,
+    hatched) is the part of the operating cost beyond the gross margin.
     """
     import matplotlib.pyplot as plt
 
@@ -238,9 +263,10 @@ def cost_breakdown_figure(results: Results) -> Figure:
     def means(metric: str) -> np.ndarray:
         return _overall(summary, metric)["mean"].reindex(names).to_numpy(dtype=float)
 
-    lines = [(label, np.nan_to_num(means(m))) for m, label in COST_LINES]
+    lines = [(label, np.nan_to_num(means(m))) for m, label in OPERATING_COST_LINES]
     lines = [(label, values) for label, values in lines if values.any()]
-    revenue, income, total = means("revenue"), means("operating_income"), means("cost_total")
+    margin, income = means("gross_margin"), means("operating_income")
+    total = means("operating_cost")
 
     fig, ax = plt.subplots(figsize=(12, 2.4 + 0.65 * len(names)), layout="constrained")
     y = np.arange(len(names))
@@ -250,11 +276,11 @@ def cost_breakdown_figure(results: Results) -> Figure:
         ax.barh(y, values, left=left, height=0.6, label=label, color=palette(i * 4 % 20 + 1),
                 edgecolor="white", linewidth=0.6)  # fmt: skip
         left += values
-    rev = np.nan_to_num(revenue)
-    sells = bool(rev.any())  # a business without sales (a help desk) has no income to show
-    profit = np.where(rev > left, rev - left, 0.0) if sells else np.zeros(len(names))
-    loss_start = np.minimum(rev, left)
-    loss = np.where(rev < left, left - rev, 0.0) if sells else np.zeros(len(names))
+    gross = np.nan_to_num(margin)
+    sells = bool(np.nan_to_num(means("revenue")).any())  # a help desk has no income to show
+    profit = np.where(gross > left, gross - left, 0.0) if sells else np.zeros(len(names))
+    loss_start = np.maximum(np.minimum(gross, left), 0.0)
+    loss = np.where(gross < left, left - loss_start, 0.0) if sells else np.zeros(len(names))
     if profit.any():
         ax.barh(y, profit, left=left, height=0.6, color="#d9f0d3", edgecolor="#2a7d2a",
                 hatch="//", linewidth=0.8, label="operating income")  # fmt: skip
@@ -262,28 +288,30 @@ def cost_breakdown_figure(results: Results) -> Figure:
         ax.barh(y, loss, left=loss_start, height=0.6, color="none", edgecolor="#b22222",
                 hatch="xx", linewidth=0.8, label="operating loss")  # fmt: skip
     if sells:
-        ax.scatter(rev, y, marker="|", s=1100, linewidths=2.5, color="black", zorder=3,
-                   label="revenue")  # fmt: skip
-    reach = float(np.nanmax(np.concatenate([left, rev, [1.0]])))
-    for yi, cost, end, inc, r in zip(y, total, np.maximum(left, rev), income, revenue):
-        text = f"revenue {money(r)}\ncost {money(cost)}\nincome {money(inc)}"
+        ax.scatter(gross, y, marker="|", s=1100, linewidths=2.5, color="black", zorder=3,
+                   label="gross margin (revenue − cost of goods)")  # fmt: skip
+    reach = float(np.nanmax(np.concatenate([left, gross, [1.0]])))
+    for yi, cost, end, inc, g in zip(y, total, np.maximum(left, gross), income, margin):
+        text = f"gross margin {money(g)}\noperating cost {money(cost)}\nincome {money(inc)}"
         if not sells:
-            text = f"cost {money(cost)}"
+            text = f"operating cost {money(cost)}"
         ax.text(end + 0.015 * reach, float(yi), text, va="center", ha="left", fontsize=8.5)
-    ax.set_xlim(0, reach * 1.22)
+    ax.set_xlim(0, reach * 1.25)
     ax.set_yticks(y, _scenario_labels(results))
     ax.invert_yaxis()
     _thousands(ax)
     currency = results.currency or "money"
     replications = plural(results.replication_count, "replication")
     ax.set_xlabel(f"{currency} over the measured window (mean of {replications})")
-    ax.set_title(f"{results.base}: where the money goes", fontsize=12)
+    ax.set_title(
+        f"{results.base}: what the operation costs (cost of goods sold left out)", fontsize=12
+    )
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
     handles, labels = ax.get_legend_handles_labels()
-    last = [i for i, label in enumerate(labels) if label == "revenue"]  # costs first
-    order = [i for i in range(len(labels)) if i not in last] + last
+    last = [i for i, label in enumerate(labels) if label.startswith("gross margin")]
+    order = [i for i in range(len(labels)) if i not in last] + last  # costs first
     fig.legend([handles[i] for i in order], [labels[i] for i in order],
                loc="outside lower center", ncols=min(len(labels), 6), frameon=False,
                fontsize=9)  # fmt: skip
@@ -303,6 +331,40 @@ def _panels(series: pd.DataFrame) -> list[tuple[str, str]]:
 _PANEL_TITLES = {"on_hand": ("Units on hand", "units"), "queue": ("Orders waiting", "orders")}
 
 
+def _panel_grid(count: int, margin: float) -> tuple[Figure, Any]:
+    """A figure of ``count`` level panels sharing the time axis: one column up to two
+    panels, else two; ``margin`` inches for titles and legend."""
+    import matplotlib.pyplot as plt
+
+    columns = 1 if count <= 2 else 2
+    rows = max(1, math.ceil(count / columns))
+    return plt.subplots(rows, columns, figsize=(12, margin + 2.6 * rows), sharex=True,
+                        squeeze=False, layout="constrained")  # fmt: skip
+
+
+def _style_panel(ax: Axes, title: str, unit: str) -> None:
+    """A level-over-time panel: its title at the left, its unit, zero at the bottom."""
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.set_ylabel(unit)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def _label_days(axes: Any, shown: int, label: str) -> None:
+    """Hide the unused panels of a grid; label the x axis under each column's last panel."""
+    flat = axes.ravel()
+    rows, columns = axes.shape
+    for ax in flat[shown:]:
+        ax.set_axis_off()
+    for ax in axes[-1]:
+        ax.set_xlabel(label)
+        ax.tick_params(labelbottom=True)
+    if shown % columns and rows > 1:
+        axes[-2, -1].set_xlabel(label)
+        axes[-2, -1].tick_params(labelbottom=True)
+
+
 def timeseries_figure(results: Results) -> Figure:
     """Inventory on hand per product and queue length per step over time, days on the x axis."""
     import matplotlib.pyplot as plt
@@ -310,10 +372,7 @@ def timeseries_figure(results: Results) -> Figure:
     series = results.series()
     panels = _panels(series)
     shown = panels[:_MAX_PANELS]
-    columns = 1 if len(shown) <= 2 else 2
-    rows = max(1, math.ceil(len(shown) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(12, 1.2 + 2.6 * rows), sharex=True,
-                             squeeze=False, layout="constrained")  # fmt: skip
+    fig, axes = _panel_grid(len(shown), 1.2)
     flat = axes.ravel()
     replications = plural(results.replication_count, "replication")
     title = f"{results.base}: levels over time (mean of {replications})"
@@ -342,25 +401,89 @@ def timeseries_figure(results: Results) -> Figure:
                     linewidth=1.8 if is_base else 1.2, label=_legend_name(results, scenario),
                     zorder=3 if is_base else 2)  # fmt: skip
         heading, unit = _PANEL_TITLES[name]
-        ax.set_title(f"{heading}: {subject}", fontsize=10, loc="left")
-        ax.set_ylabel(unit)
-        ax.set_ylim(bottom=0)
-        ax.grid(alpha=0.3)
-        ax.spines[["top", "right"]].set_visible(False)
-    for ax in flat[len(shown):]:
-        ax.set_axis_off()
-    for ax in axes[-1]:
-        ax.set_xlabel("day")
-        ax.tick_params(labelbottom=True)
-    if len(shown) % columns and rows > 1:
-        axes[-2, -1].set_xlabel("day")
-        axes[-2, -1].tick_params(labelbottom=True)
+        _style_panel(ax, f"{heading}: {subject}", unit)
+    _label_days(axes, len(shown), "day")
     handles, labels = flat[0].get_legend_handles_labels()
     # Scenarios in run order, then the warm-up.
     rank = {_legend_name(results, name): i for i, name in enumerate(results.names)}
     order = sorted(range(len(labels)), key=lambda i: rank.get(labels[i], len(rank)))
     handles, labels = [handles[i] for i in order], [labels[i] for i in order]
     fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 5),
+               frameon=False, fontsize=9)  # fmt: skip
+    plt.close(fig)
+    return fig
+
+
+_WARMUP_TITLES = {
+    "on_hand": ("Units on hand", "units"),
+    "backorders": ("Units backordered", "units"),
+    "queue": ("Orders waiting", "orders"),
+    "busy": ("Workers busy", "workers"),
+}
+
+
+def warmup_figure(results: Results) -> Figure:
+    """Welch's plot of every level series of the pilot, with MSER-5's cut and the warm-up.
+
+    For each series (units on hand and backordered, orders waiting, workers busy), the
+    level averaged over the pilot replications (thin) and its Welch moving average
+    (thick, a window of 1/40 of the horizon on each side) per scenario; a dotted line
+    where MSER-5 cut that series, and the chosen warm-up shaded. Needs
+    ``results.warmup_choice`` (a run with ``warmup: auto``).
+    """
+    import matplotlib.pyplot as plt
+
+    choice = results.warmup_choice
+    if choice is None:
+        raise ValueError("warmup_figure: the warm-up of these results was given, not chosen")
+    keys = list(choice.levels)  # in the model's order: products, steps, pools
+    panels = list(dict.fromkeys((series, subject) for _, series, subject in keys))
+    # A series that never moved in any scenario (a queue that never formed) says nothing.
+    panels = [p for p in panels
+              if any(np.ptp(choice.levels[k]) > 0 for k in keys if k[1:] == p)]  # fmt: skip
+    shown = panels[:_MAX_PANELS]
+    fig, axes = _panel_grid(len(shown), 1.4)
+    flat = axes.ravel()
+    days = choice.warmup_h / 24.0
+    title = (
+        f"{results.base}: warm-up {days:.3g} days, chosen by MSER-5 on the mean of "
+        f"{plural(choice.pilot_replications, 'pilot replication')}"
+    )
+    if choice.capped:
+        title += " (capped at half the horizon: not settled)"
+    if len(panels) > len(shown):
+        title += f"; first {len(shown)} of {len(panels)} series"
+    fig.suptitle(title, fontsize=12)
+    if not shown:
+        flat[0].text(0.5, 0.5, "no level moved during the pilot\n(nothing to warm up)",
+                     ha="center", va="center", transform=flat[0].transAxes)  # fmt: skip
+        flat[0].set_axis_off()
+        plt.close(fig)
+        return fig
+    colours = _colours(results)
+    t = choice.times_h / 24.0
+    window = max(1, t.size // 40)
+    cuts = {(c.scenario, c.series, c.subject): c.truncation_h for c in choice.cuts}
+    for ax, (series, subject) in zip(flat, shown):
+        ax.axvspan(0, days, color="0.88", zorder=0, label="warm-up (not counted)")
+        for key in (k for k in keys if k[1:] == (series, subject)):
+            level = choice.levels[key]
+            colour = colours.get(key[0], "C0")
+            ax.plot(t[: level.size], level, color=colour, linewidth=0.6, alpha=0.35)
+            ax.plot(t[: level.size], choice.welch(key, window), color=colour,
+                    linewidth=1.8, label=_legend_name(results, key[0]))  # fmt: skip
+            ax.axvline(cuts[key] / 24.0, color=colour, linestyle=":", linewidth=1.4)
+        heading, unit = _WARMUP_TITLES.get(series, (series, ""))
+        _style_panel(ax, f"{heading}: {subject}", unit)
+    _label_days(axes, len(shown), "day (pilot replications, no warm-up)")
+    handles, labels = flat[0].get_legend_handles_labels()
+    from matplotlib.lines import Line2D
+
+    handles.append(Line2D([], [], color="0.3", linestyle=":", linewidth=1.4))
+    labels.append("MSER-5 cut of that series")
+    handles.append(Line2D([], [], color="0.3", linewidth=0.6, alpha=0.5))
+    labels.append("mean level (thin); Welch moving average (thick)")
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4),
                frameon=False, fontsize=9)  # fmt: skip
     plt.close(fig)
     return fig

@@ -1,9 +1,12 @@
 """Reports: the comparison table for people and the result files for programs.
 
 :func:`format_table` is what a planner reads in the terminal after a run: for every
-scenario a few headline numbers as ``mean ± half-width`` of their confidence interval,
-and under every variant its paired difference from the base, starred when the
-interval of that difference excludes zero (the change is larger than the noise).
+scenario the headline measures (throughput, service level, operating cost, operating
+income, then the other service measures that apply) as ``mean ± half-width`` of their
+confidence interval, and under every variant its paired difference from the base,
+starred when it is significant after Holm's adjustment over every comparison of
+:meth:`~sim.experiment.results.Results.compare` (the footnote says exactly what that
+guarantees). With one replication there is no interval, and the table says so.
 
 :func:`write_results` writes the files of the output contract (``docs/outputs.md``)
 all at once: everything is written into a temporary folder beside the target, then
@@ -38,14 +41,19 @@ FILES = (
     "timeseries.png",
     "run.json",
 )
+#: Written besides, when the warm-up was chosen automatically (``warmup: auto``).
+WARMUP_FILE = "warmup.png"
 
 # Short labels for the headline metrics; units come from the data (fractions are
 # shown as percentages).
 _LABELS = {
     "throughput_per_day": "throughput",
+    "service_level": "service level",
+    "operating_cost": "operating cost",
     "on_time_rate": "on-time rate",
     "fill_rate": "fill rate",
     "abandon_rate": "gave up",
+    "balk_rate": "refused",
     "cost_total": "total cost",
     "operating_income": "operating income",
 }
@@ -55,7 +63,9 @@ def write_results(results: Results, out_dir: str | os.PathLike[str]) -> Path:
     """Write ``summary.csv``, ``replications.csv``, the figures and ``run.json`` into ``out_dir``.
 
     Floats are written in full (``repr``) precision, so the same numbers always give
-    the same bytes. The files are first written to a temporary folder next to
+    the same bytes. ``warmup.png`` is written too when the warm-up was chosen
+    automatically (and a ``warmup.png`` of an earlier run is removed when it was not).
+    The files are first written to a temporary folder next to
     ``out_dir`` and only moved into place when all of them are complete: if anything
     fails, or Ctrl-C comes, ``out_dir`` is left as it was. Ctrl-C during the few renames
     that move them waits for the last one (then KeyboardInterrupt says the results were
@@ -79,12 +89,17 @@ def write_results(results: Results, out_dir: str | os.PathLike[str]) -> Path:
             ("timeseries.png", plots.timeseries_figure),
         ):
             plots.save_figure(draw(results), staging / name)
+        if results.warmup_choice is not None:
+            plots.save_figure(plots.warmup_figure(results), staging / WARMUP_FILE)
         (staging / "run.json").write_text(results.record.to_json(), encoding="utf-8")
         with interrupts_held() as held:
             if target.exists():
                 # Replace our files one by one: the folder may hold other things of the user's.
-                for name in FILES:
-                    os.replace(staging / name, target / name)
+                for name in (*FILES, WARMUP_FILE):
+                    if (staging / name).exists():
+                        os.replace(staging / name, target / name)
+                    elif (target / name).exists():
+                        os.remove(target / name)  # an earlier run's figure would mislead
                 staging.rmdir()
             else:
                 os.chmod(staging, 0o777 & ~umask())  # mkdtemp makes it private; make it normal
@@ -160,7 +175,7 @@ def _rows(results: Results) -> tuple[list[str], list[list[str]], list[bool]]:
             baseline = row["baseline"]
             if isinstance(baseline, str):
                 diff = format_interval(
-                    row["diff"], row["diff_low"], row["diff_high"], percent, sign=True
+                    row["diff_mean"], row["diff_low"], row["diff_high"], percent, sign=True
                 )
                 diffs.append(diff + (" *" if row["significant"] else "  "))
         body.append(cells)
@@ -173,28 +188,74 @@ def _rows(results: Results) -> tuple[list[str], list[list[str]], list[bool]]:
 
 
 def _title(results: Results) -> str:
+    count = results.replication_count
+    if count < 2:
+        return (
+            f"{results.base}: {plural(count, 'replication')}, no confidence intervals "
+            "(an interval needs at least 2 replications)"
+        )
     return (
-        f"{results.base}: {plural(results.replication_count, 'replication')}, "
+        f"{results.base}: {plural(count, 'replication')}, "
         f"{results.confidence:.0%} confidence intervals"
     )
 
 
+def _percent(fraction: float) -> str:
+    return f"{fraction * 100:.3g}%"
+
+
 def _legend(results: Results) -> list[str]:
     level = f"{results.confidence:.0%}"
-    lines = [f"mean ± half-width of its {level} confidence interval"]
+    one = results.replication_count < 2
+    lines = [
+        "the value of the one replication"
+        if one
+        else f"mean ± half-width of its {level} confidence interval"
+    ]
     unstable = _unstable(results)
     compared = [
         name for name, base in results.baselines.items()
         if name != base and name not in unstable and base not in unstable
     ]  # fmt: skip
     if compared:
+        own = "" if one else f"; ± is that difference's own {level} interval"
         lines.append(
             "vs base: the variant minus the base, paired replication by replication "
-            "(same random numbers)"
+            f"(same random numbers){own}"
         )
-        lines.append(
-            f"* the {level} interval of that difference excludes zero: a real change, not noise"
+        if not one:
+            tested = int(results.compare()["p_value"].notna().sum())
+            lines.append(
+                f"* significant: the paired t-test's p-value, adjusted by Holm's method over "
+                f"all {tested} comparisons of compare(), is below {1 - results.confidence:.0%}; "
+                f"the chance that any starred difference is truly zero is at most "
+                f"{1 - results.confidence:.0%}"
+            )
+    choice = results.warmup_choice
+    if choice is not None:
+        days = choice.warmup_h / 24.0
+        text = (
+            f"warm-up {days:.3g} days, chosen by MSER-5 on the level series of "
+            f"{plural(choice.pilot_replications, 'pilot replication')} (warmup.png)"
         )
+        if choice.capped:
+            text += "; capped at half the horizon: the levels had not settled"
+        lines.append(text)
+    report = results.precision_report
+    if report is not None:
+        text = (
+            f"replications: {report.replications}, chosen so that {report.what}'s "
+            f"half-width is within {_percent(report.relative)} of its mean "
+            f"(precision {_percent(report.precision)}, Law's sequential procedure)"
+        )
+        if not report.met:
+            worst = max(report.measures, key=lambda m: m.ratio)
+            text = (
+                f"replications: {report.replications} (max_replications): precision "
+                f"{_percent(report.precision)} not reached; worst: {worst.metric} of "
+                f"{worst.scenario}, half-width {worst.ratio:.2g}× the target"
+            )
+        lines.append(text)
     if unstable:
         lines.append(
             "unstable: its waiting orders passed run.max_waiting, so its queues grow without "

@@ -1,11 +1,16 @@
-"""Figures of a sweep: how throughput, cost and service move across the points.
+"""Figures of a sweep: how throughput, money and service move across the points.
 
-* one swept key: throughput, total cost and service level against the key, each with
-  its confidence band (``sweep_metrics``);
-* two swept keys: heat maps of total cost and service level over the grid, the Pareto
-  points outlined (``sweep_heatmaps``);
-* always: every point's cost against its service level, the Pareto frontier (the points
-  no other point beats on both) joined and labelled with its values (``sweep_pareto``);
+The money measure is operating income when the business sells something, else
+operating cost (:meth:`SweepResults.objective_metric`); the service measure is the
+service level, which counts every customer who left unserved.
+
+* one swept key: throughput, operating income (or cost) and service level against the
+  key, each with its confidence band (``sweep_metrics``);
+* two swept keys: heat maps of operating income (or cost) and service level over the
+  grid, the Pareto points outlined (``sweep_heatmaps``);
+* always: every point's operating income (or cost) against its service level, the
+  Pareto frontier (the points no other point beats on both) joined and labelled with
+  its values (``sweep_pareto``);
 * a sample, or a grid over three or more keys: each headline metric against each key
   (``sweep_keys``).
 
@@ -42,16 +47,24 @@ __all__ = [
 
 _LABELS = {
     "throughput_per_day": "Throughput (orders/day)",
+    "service_level": "Service level",
     "on_time_rate": "On-time rate",
     "fill_rate": "Fill rate",
+    "operating_income": "Operating income",
+    "operating_cost": "Operating cost",
     "cost_total": "Total cost",
 }
 _COLOURS = {
     "throughput_per_day": "tab:blue",
+    "operating_income": "tab:purple",
+    "operating_cost": "tab:red",
     "cost_total": "tab:red",
+    "service_level": "tab:green",
     "on_time_rate": "tab:green",
     "fill_rate": "tab:green",
 }
+_RATES = ("service_level", "on_time_rate", "fill_rate")
+_MONEY = ("operating_income", "operating_cost", "cost_total")
 _FRONTIER = "tab:orange"
 _RATE_SPAN = 0.10  # the narrowest range of a service-level colour scale (10 points)
 
@@ -87,21 +100,25 @@ def write_figures(results: SweepResults, out: str | os.PathLike[str]) -> list[st
 
 # --------------------------------------------------------------------------- helpers
 def _metrics(results: SweepResults) -> list[str]:
-    return ["throughput_per_day", "cost_total", results.service_metric()]
+    return ["throughput_per_day", results.objective_metric(), results.service_metric()]
+
+
+def _higher_is_better(metric: str) -> bool:
+    return metric not in ("operating_cost", "cost_total")
 
 
 def _label(results: SweepResults, metric: str) -> str:
     text = _LABELS.get(metric, metric)
-    return f"{text} ({results.currency})" if metric == "cost_total" else text
+    return f"{text} ({results.currency})" if metric in _MONEY else text
 
 
 def _format_axis(ax: Axes, metric: str, axis: str = "y") -> None:
     from matplotlib.ticker import FuncFormatter, PercentFormatter
 
     target = ax.yaxis if axis == "y" else ax.xaxis
-    if metric in ("on_time_rate", "fill_rate"):
+    if metric in _RATES:
         target.set_major_formatter(PercentFormatter(1.0))
-    elif metric == "cost_total":
+    elif metric in _MONEY:
         target.set_major_formatter(FuncFormatter(lambda v, _pos: money_short(v)))
 
 
@@ -114,7 +131,7 @@ def _bounds(metric: str, values: Any) -> Any:
     import numpy as np
 
     values = np.asarray(values, dtype=float)
-    return np.clip(values, 0.0, 1.0) if metric in ("on_time_rate", "fill_rate") else values
+    return np.clip(values, 0.0, 1.0) if metric in _RATES else values
 
 
 def _limits(values: Any, margin: float = 0.08, right: float = 0.08) -> tuple[float, float]:
@@ -127,9 +144,9 @@ def _limits(values: Any, margin: float = 0.08, right: float = 0.08) -> tuple[flo
 def _cell_text(metric: str, value: float) -> str:
     if not math.isfinite(value):
         return "failed"
-    if metric in ("on_time_rate", "fill_rate"):
+    if metric in _RATES:
         return f"{value:.1%}"
-    return money_short(value) if metric == "cost_total" else f"{value:.3g}"
+    return money_short(value) if metric in _MONEY else f"{value:.3g}"
 
 
 def _short_names(keys: Sequence[str]) -> dict[str, str]:
@@ -202,7 +219,8 @@ def _subtitle(results: SweepResults) -> str:
 
 # --------------------------------------------------------------------------- one key
 def metrics_figure(results: SweepResults) -> Figure:
-    """Throughput, total cost and service level against the one swept key, with CI bands."""
+    """Throughput, operating income (or cost) and service level against the one swept key,
+    with CI bands."""
     import matplotlib.pyplot as plt
 
     key = results.keys[0]
@@ -211,12 +229,12 @@ def metrics_figure(results: SweepResults) -> Figure:
     order = sorted(range(len(x)), key=lambda i: x[i])
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), layout="constrained")
     for ax, metric in zip(axes, _metrics(results)):
-        if metric not in table:
+        if f"{metric}_mean" not in table:
             ax.set_visible(False)
             continue
         xs = [x[i] for i in order]
         colour = _COLOURS[metric]
-        mean = table[metric].to_numpy(dtype=float)[order]
+        mean = table[f"{metric}_mean"].to_numpy(dtype=float)[order]
         low = _bounds(metric, table[f"{metric}_low"].to_numpy(dtype=float)[order])
         high = _bounds(metric, table[f"{metric}_high"].to_numpy(dtype=float)[order])
         ax.fill_between(xs, low, high, color=colour, alpha=0.2, linewidth=0, label="CI")
@@ -232,7 +250,8 @@ def metrics_figure(results: SweepResults) -> Figure:
 
 # --------------------------------------------------------------------------- two keys
 def heatmap_figure(results: SweepResults) -> Figure:
-    """Heat maps of total cost and service level over a two-key grid; Pareto points outlined."""
+    """Heat maps of operating income (or cost) and service level over a two-key grid; Pareto
+    points outlined."""
     import matplotlib.pyplot as plt
     import numpy as np
     from matplotlib.patches import Rectangle
@@ -242,18 +261,20 @@ def heatmap_figure(results: SweepResults) -> Figure:
     rows = list(dict.fromkeys(points[row_key]))
     cols = list(dict.fromkeys(points[col_key]))
     table = results.headline().set_index("point")
-    frontier = set(results.frontier()["point"])
-    service = results.service_metric()
+    objective, service = results.objective_metric(), results.service_metric()
+    frontier = set(results.frontier(objective, service)["point"])
     fig, axes = plt.subplots(1, 2, figsize=(13, 0.55 * len(rows) + 3.2), layout="constrained")
-    for ax, metric, cmap in zip(axes, ("cost_total", service), ("RdYlGn_r", "RdYlGn")):
+    maps = ("RdYlGn" if _higher_is_better(objective) else "RdYlGn_r", "RdYlGn")
+    for ax, metric, cmap in zip(axes, (objective, service), maps):
+        column = f"{metric}_mean"
         grid = np.full((len(rows), len(cols)), np.nan)
         for _, point in points.iterrows():
             p = int(point["point"])
-            if p in table.index and metric in table:
-                grid[rows.index(point[row_key]), cols.index(point[col_key])] = table.at[p, metric]
+            if p in table.index and column in table:
+                grid[rows.index(point[row_key]), cols.index(point[col_key])] = table.at[p, column]
         finite = grid[np.isfinite(grid)]
         low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
-        if metric in ("on_time_rate", "fill_rate"):
+        if metric in _RATES:
             # 99.4% against 99.7% is not red against green: a rate scale spans 10 points or more.
             low = max(0.0, min(low, high - _RATE_SPAN))
         colours = plt.get_cmap(cmap).with_extremes(bad="lightgrey")  # grey: a failed point
@@ -294,7 +315,7 @@ def heatmap_figure(results: SweepResults) -> Figure:
         ax.set_title(_label(results, metric) + " (mean)")
     fig.suptitle(
         f"{results.name}: {_subtitle(results).split(';')[0]}; "
-        "outlined: Pareto frontier (cheapest for its service level)"
+        "outlined: Pareto frontier (no point better on both)"
     )
     plt.close(fig)
     return fig
@@ -302,32 +323,35 @@ def heatmap_figure(results: SweepResults) -> Figure:
 
 # --------------------------------------------------------------------------- any sweep
 def pareto_figure(results: SweepResults) -> Figure:
-    """Every point's total cost against its service level; the Pareto frontier marked and listed.
+    """Every point's operating income (or cost) against its service level; the Pareto
+    frontier marked and listed.
 
     Frontier points carry their number on the plot; a panel beside it lists them,
-    cheapest first, with their values, cost and service level.
+    best first, with their values, money measure and service level.
     """
     import matplotlib.pyplot as plt
 
-    service = results.service_metric()
+    objective, service = results.objective_metric(), results.service_metric()
+    x_col, y_col = f"{objective}_mean", f"{service}_mean"
     table = results.headline()
     fig, (ax, side) = plt.subplots(
         1, 2, figsize=(14, 7), layout="constrained", gridspec_kw={"width_ratios": [2.4, 1]}
     )
     side.axis("off")
-    if "cost_total" not in table or service not in table:
+    if x_col not in table or y_col not in table:
         ax.text(
-            0.5, 0.5, f"no cost_total or {service} measured", ha="center", transform=ax.transAxes
-        )
+            0.5, 0.5, f"no {objective} or {service} measured", ha="center",
+            transform=ax.transAxes,
+        )  # fmt: skip
         plt.close(fig)
         return fig
-    table = table.dropna(subset=["cost_total", service])
-    frontier = results.frontier()
+    table = table.dropna(subset=[x_col, y_col])
+    frontier = results.frontier(objective, service)
     on_frontier = table["point"].isin(set(frontier["point"]))
     rest = table[~on_frontier]
     ax.scatter(
-        rest["cost_total"],
-        rest[service],
+        rest[x_col],
+        rest[y_col],
         s=28,
         color="tab:grey",
         alpha=0.6,
@@ -336,8 +360,8 @@ def pareto_figure(results: SweepResults) -> Figure:
     )
     best = table[on_frontier].set_index("point").loc[frontier["point"]]
     ax.plot(
-        best["cost_total"],
-        best[service],
+        best[x_col],
+        best[y_col],
         "-o",
         color=_FRONTIER,
         markersize=8,
@@ -352,61 +376,77 @@ def pareto_figure(results: SweepResults) -> Figure:
         short = len(results.keys) <= 3 and len(best) <= 30
         ax.annotate(
             f"#{point} ({values})" if short else f"#{point}",
-            (row["cost_total"], row[service]),
+            (row[x_col], row[y_col]),
             fontsize=8,
             zorder=5,
             xytext=(7, -12 if n % 2 else 5),
             textcoords="offset points",
         )
     # The points set the axes (with room for the labels).
-    ax.set_xlim(*_limits(table["cost_total"], right=0.22))
-    ax.set_ylim(*_limits(table[service]))
-    ax.set_xlabel(_label(results, "cost_total") + ": lower is better \u2192 left")
+    ax.set_xlim(*_limits(table[x_col], right=0.22))
+    ax.set_ylim(*_limits(table[y_col]))
+    better = (
+        ": higher is better \u2192 right"
+        if _higher_is_better(objective)
+        else ": lower is better \u2192 left"
+    )
+    ax.set_xlabel(_label(results, objective) + better)
     ax.set_ylabel(_label(results, service) + ": higher is better \u2192 up")
-    _format_axis(ax, "cost_total", "x")
+    _format_axis(ax, objective, "x")
     _format_axis(ax, service, "y")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    ax.set_title(f"Cost against service: {_subtitle(results).split(';')[0]} (means)", fontsize=10)
+    money = _LABELS.get(objective, objective).lower()
+    ax.set_title(
+        f"{money.capitalize()} against service: {_subtitle(results).split(';')[0]} (means)",
+        fontsize=10,
+    )
     names = ", ".join(_short_names(results.keys).values())
+    order = "highest" if _higher_is_better(objective) else "lowest"
     side.set_title(
-        f"Pareto frontier, cheapest first\nlabels: #point ({names})", fontsize=10, loc="left"
+        f"Pareto frontier, {order} {money} first\nlabels: #point ({names})",
+        fontsize=10,
+        loc="left",
     )
     side.text(
         0,
         1,
-        _frontier_listing(results, best, service),
+        _frontier_listing(results, best, objective, service),
         family="monospace",
         fontsize=8,
         va="top",
         ha="left",
         transform=side.transAxes,
     )
-    fig.suptitle(f"{results.name}: no point on the frontier can be beaten on both cost and service")
+    fig.suptitle(
+        f"{results.name}: no point on the frontier is beaten on both {money} and service level "
+        "(means)"
+    )
     plt.close(fig)
     return fig
 
 
 def _frontier_listing(
-    results: SweepResults, best: pd.DataFrame, service: str, limit: int = 40
+    results: SweepResults, best: pd.DataFrame, objective: str, service: str, limit: int = 40
 ) -> str:
-    """The frontier as aligned text: number, values, cost and service with their CI half-widths.
+    """The frontier as aligned text: number, values, money and service with CI half-widths.
 
     The intervals live here rather than as error bars on the plot: from a few
     replications they are often wider than the whole cloud of points.
     """
     names = _short_names(results.keys)
-    rows = [("point", "values", "cost", "\u00b1", _LABELS.get(service, service).lower(), "\u00b1")]
+    money = "income" if objective == "operating_income" else "cost"
+    rows = [("point", "values", money, "\u00b1", _LABELS.get(service, service).lower(), "\u00b1")]
     for point, row in best.iterrows():
-        cost_half = (row["cost_total_high"] - row["cost_total_low"]) / 2
+        money_half = (row[f"{objective}_high"] - row[f"{objective}_low"]) / 2
         level_half = (row[f"{service}_high"] - row[f"{service}_low"]) / 2
         rows.append(
             (
                 f"#{point}",
                 _point_label(results, row, names),
-                money_short(row["cost_total"]),
-                money_short(cost_half),
-                f"{row[service]:.2%}",
+                money_short(row[f"{objective}_mean"]),
+                money_short(money_half),
+                f"{row[f'{service}_mean']:.2%}",
                 f"{level_half:.2%}" if math.isfinite(level_half) else "",
             )
         )
@@ -435,9 +475,10 @@ def key_figure(results: SweepResults) -> Figure:
     import matplotlib.pyplot as plt
 
     table = results.headline()
-    metrics = [m for m in _metrics(results) if m in table]
+    metrics = [m for m in _metrics(results) if f"{m}_mean" in table]
     keys = results.keys
-    frontier = table["point"].isin(set(results.frontier()["point"]))
+    frontier_points = results.frontier(results.objective_metric(), results.service_metric())
+    frontier = table["point"].isin(set(frontier_points["point"]))
     fig, axes = plt.subplots(
         len(metrics),
         len(keys),
@@ -450,7 +491,7 @@ def key_figure(results: SweepResults) -> Figure:
         x, unit, ticks = _axis_values(list(table[key]))
         for row, metric in enumerate(metrics):
             ax = axes[row][column]
-            y = table[metric].to_numpy(dtype=float)
+            y = table[f"{metric}_mean"].to_numpy(dtype=float)
             ax.scatter(
                 [v for v, f in zip(x, frontier) if not f],
                 y[~frontier.to_numpy()],

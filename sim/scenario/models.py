@@ -24,11 +24,12 @@ from pydantic import (
     PrivateAttr,
     Tag,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from sim.scenario import units
+from sim.scenario import fields, units
 from sim.scenario.distributions import ConstantCount, CountDist, DurationDist
 from sim.scenario.fields import (
     ClockTime,
@@ -48,6 +49,8 @@ from sim.scenario.paths import Document, plain_copy
 from sim.scenario.validation import Provenance, apply_changes
 
 __all__ = [
+    "AUTO",
+    "DEFAULT_PRECISION",
     "Arrivals",
     "CalendarEntry",
     "Costs",
@@ -87,31 +90,145 @@ def _not_midnight_24(at: float | None) -> float | None:
 
 
 # --------------------------------------------------------------------------- run
+#: ``run.warmup: auto`` and ``run.replications: auto``: chosen when the scenario runs.
+AUTO = "auto"
+#: The precision ``replications: auto`` aims for when ``run.precision`` is not given.
+DEFAULT_PRECISION = 0.05
+
+
+def _is_auto(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() == AUTO
+
+
+def _warmup_value(value: Any) -> Any:
+    """``auto``, or a duration in hours."""
+    if _is_auto(value):
+        return AUTO
+    try:
+        return units.parse_duration(value)
+    except ValueError as exc:
+        # "expected a duration like ... (got x)" -> "... like ..., or auto (got x)"
+        text = str(exc)
+        if " (got " in text and text.startswith("expected"):
+            head, got = text.split(" (got ", 1)
+            text = f"{head}, or auto (got {got}"
+        raise ValueError(text) from None
+
+
+def _replications_value(value: Any) -> Any:
+    """``auto``, or a whole number of 1 or more."""
+    if _is_auto(value):
+        return AUTO
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            "expected a whole number of 1 or more, or auto (as many as run.precision needs) "
+            f"(got {units.describe(value) if not isinstance(value, int) else value})"
+        )
+    return value
+
+
+def _precision_value(value: Any) -> Any:
+    """A relative precision: a fraction above 0 and below 1 (``0.02`` or ``"2%"``)."""
+    if value is None:
+        return None
+    number = units.parse_fraction(value)
+    if not 0.0 < number < 1.0:
+        raise ValueError(f"expected a fraction above 0 and below 1, like 2% (got {value!r})")
+    return number
+
+
+_AUTO_SCHEMA = {"type": "string", "enum": [AUTO]}
+WarmupSetting = Annotated[
+    float | Literal["auto"],
+    BeforeValidator(_warmup_value),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                fields._string_schema(
+                    fields._DURATION_PATTERN,
+                    f"a duration like {units.DURATION_FORMS}",
+                    ["7d", "12h"],
+                ),
+                _AUTO_SCHEMA,
+            ]
+        }
+    ),
+]
+ReplicationsSetting = Annotated[
+    int | Literal["auto"],
+    BeforeValidator(_replications_value),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, _AUTO_SCHEMA]}),
+]
+PrecisionSetting = Annotated[
+    float | None,
+    BeforeValidator(_precision_value),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+                {"type": "string", "pattern": fields._PERCENT_PATTERN},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+
+
 class Run(StrictModel):
-    """How long to simulate, how often, and with which random numbers."""
+    """How long to simulate, how often, and with which random numbers.
+
+    ``warmup`` and ``replications`` may be ``"auto"`` (:data:`AUTO`): :func:`sim.run`
+    then chooses them (:mod:`sim.experiment.warmup`, :mod:`sim.experiment.precision`)
+    and the scenarios it runs carry the chosen numbers. ``precision`` (the target
+    half-width relative to the mean) and ``max_replications`` steer ``replications:
+    auto`` and only that.
+    """
 
     horizon: PositiveDuration
-    warmup: Duration = 0.0
+    warmup: WarmupSetting = 0.0
     start: Date | None = None
-    replications: int = Field(default=10, ge=1)
+    replications: ReplicationsSetting = 10
     seed: int = Field(default=0, ge=0)
     confidence: float = Field(default=0.95, gt=0, lt=1)
+    precision: PrecisionSetting = None
+    max_replications: int = Field(default=200, ge=2)
     max_waiting: int = Field(default=100_000, ge=1)
 
     @model_validator(mode="after")
     def _warmup_inside_horizon(self) -> Run:
-        if self.warmup >= self.horizon:
+        if not isinstance(self.warmup, str) and self.warmup >= self.horizon:
             message = (
                 f"warmup ({units.format_duration(self.warmup)}) must be shorter than the "
                 f"horizon ({units.format_duration(self.horizon)})"
             )
             raise LocatedError([(("warmup",), message)])  # said at the warmup line
+        if self.precision is not None and self.replications != AUTO:
+            raise ValueError(
+                f"precision ({self.precision * 100:g}%) steers replications: auto; write "
+                f"replications: auto, or leave precision out to run {self.replications} "
+                "replications"
+            )
         return self
 
     @field_validator("confidence", mode="before")
     @classmethod
     def _confidence_percent(cls, value: Any) -> Any:
         return units.parse_fraction(value) if isinstance(value, str) else value
+
+    @property
+    def auto_warmup(self) -> bool:
+        """The warm-up is to be found from pilot replications."""
+        return self.warmup == AUTO
+
+    @property
+    def auto_replications(self) -> bool:
+        """The replication count is to be decided by the precision reached."""
+        return self.replications == AUTO
+
+    @property
+    def target_precision(self) -> float:
+        """The relative precision ``replications: auto`` aims for (default 5%)."""
+        return DEFAULT_PRECISION if self.precision is None else self.precision
 
 
 # --------------------------------------------------------------------------- demand

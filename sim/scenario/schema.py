@@ -77,8 +77,11 @@ KEY_DOCS: dict[str, dict[str, str]] = {
     "Run": {
         "horizon": "Simulated length of every replication (required).",
         "warmup": "Time at the start excluded from every statistic; shorter than the "
-        "horizon (default 0d).",
-        "replications": "Independent runs of the scenario (default 10).",
+        "horizon (default 0d). auto: found by MSER-5 on the level series of 5 pilot "
+        "replications, at most half the horizon; the value chosen is reported in run.json.",
+        "replications": "Independent runs of the scenario (default 10). auto: add "
+        "replications until every headline measure's interval half-width is within "
+        "precision of its mean (at most max_replications).",
         "seed": "Seed of every random stream; the same seed gives the same numbers on any "
         "executor (default 0).",
         "confidence": 'Level of every confidence interval, 0.95 or "95%" (default 0.95).',
@@ -88,6 +91,10 @@ KEY_DOCS: dict[str, dict[str, str]] = {
         "max_waiting": "A replication whose orders waiting (in queues and for backordered "
         "stock) pass this many stops early, and its scenario is reported unstable "
         "(default 100000).",
+        "precision": 'With replications: auto, the target half-width of every headline '
+        'measure\'s interval relative to its mean, 0.02 or "2%" (default 5%).',
+        "max_replications": "With replications: auto, the most replications to run "
+        "(default 200).",
     },
     "DemandStream": {
         "name": "Name of the sales channel (when demand is a list).",

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim import theory
+from sim.model.streams import stream_key
 from sim.scenario.models import Scenario
 
 __all__ = ["CASES", "Case", "Check", "Metrics", "case_by_id"]
@@ -66,7 +67,8 @@ class Check:
     result). ``max_half_width`` is the widest interval half-width that still makes the
     check meaningful. ``derive``, when given, computes the compared quantity from one
     replication's metrics (e.g. a money total per day); otherwise the metric itself is
-    compared.
+    compared. ``slack`` is a known systematic error of the measurement itself, allowed on
+    top of the statistical one: the 0.5% of the quantile sketch behind a percentile.
     """
 
     metric: str
@@ -78,6 +80,7 @@ class Check:
     derive: Callable[[Metrics], float] | None = None
     #: metrics (metric, subject) that ``derive`` reads; default: just this one.
     reads: tuple[tuple[str, str], ...] = ()
+    slack: float = 0.0
 
     @property
     def name(self) -> str:
@@ -113,6 +116,8 @@ class Case:
     scenario: Scenario = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # Each case on streams of its own: seeded from its id, never shared (review P6).
+        self.data["run"]["seed"] = case_seed(self.id)
         object.__setattr__(self, "scenario", Scenario.model_validate(self.data))
 
     @property
@@ -142,11 +147,15 @@ def rel(expected: float, fraction: float) -> float:
     return fraction * abs(expected)
 
 
-SEED = 20261122
+def case_seed(case_id: str, salt: int = 0) -> int:
+    """The seed of a case: from its id (and ``salt``, for a fresh set of draws), so that no
+    two cases share random streams and none is tuned to pass."""
+    return stream_key(case_id if not salt else f"{case_id}#{salt}") % 2**31
 
 
 def run(horizon: str, warmup: str, replications: int) -> dict[str, Any]:
-    return {"horizon": horizon, "warmup": warmup, "replications": replications, "seed": SEED}
+    """A run block; the seed is set by the case (:func:`case_seed`)."""
+    return {"horizon": horizon, "warmup": warmup, "replications": replications}
 
 
 def window_hours(data: dict[str, Any]) -> float:
@@ -156,9 +165,19 @@ def window_hours(data: dict[str, Any]) -> float:
 
 
 # ============================================================================ queues
+#: The quantile sketch behind a percentile is within 0.5% of the sample quantile.
+SKETCH = 0.005
+
+
 def _mmc_case(case_id: str, servers: int, load: float, horizon: str, warmup: str,
-              replications: int, tolerance: float) -> Case:
-    """M/M/c: Poisson arrivals, c exponential servers of mean 1 h, unbounded FCFS queue."""
+              replications: int, tolerance: float, promise_h: float | None = None) -> Case:
+    """M/M/c: Poisson arrivals, c exponential servers of mean 1 h, unbounded FCFS queue.
+
+    Every case checks the mean wait and queue, and the 95th percentile of the wait
+    (P(W > t) = C exp(-(c mu - lambda) t)). With ``promise_h`` (M/M/1 only) it also checks
+    the sojourn time's 95th percentile (exponential, rate mu - lambda) and the service
+    level, P(T <= promise).
+    """
     lam = servers * load  # per hour, with a mean service of 1 h
     exact = theory.mmc(lam, 1.0, servers)
     data = {
@@ -169,17 +188,30 @@ def _mmc_case(case_id: str, servers: int, load: float, horizon: str, warmup: str
         "process": [{"step": "serve", "staff": "desk",
                      "time": {"dist": "exponential", "mean": "1h"}}],
     }
-    return Case(
-        case_id,
-        f"M/M/{servers} at {load:.0%} load (λ={lam:g}/h, mean service 1 h): Erlang C",
-        data,
-        (
-            Check("wait_mean_h", "serve", exact["wq"], rel(exact["wq"], tolerance),
-                  GH + " (M/M/c, Erlang C)"),
-            Check("queue_mean", "serve", exact["lq"], rel(exact["lq"], tolerance),
-                  GH + " (M/M/c, Erlang C)"),
-        ),
-    )
+    wait_p95 = theory.mmc_wait_quantile(lam, 1.0, servers, 0.95)
+    checks = [
+        Check("wait_mean_h", "serve", exact["wq"], rel(exact["wq"], tolerance),
+              GH + " (M/M/c, Erlang C)"),
+        Check("queue_mean", "serve", exact["lq"], rel(exact["lq"], tolerance),
+              GH + " (M/M/c, Erlang C)"),
+        Check("wait_p95_h", "serve", wait_p95, rel(wait_p95, 0.05),
+              GH + " (M/M/c waiting time: P(W > t) = C exp(-(cμ-λ)t))",
+              slack=SKETCH * wait_p95),
+    ]
+    description = f"M/M/{servers} at {load:.0%} load (λ={lam:g}/h, mean service 1 h): Erlang C"
+    if promise_h is not None:
+        data["service"] = {"promise": f"{promise_h:g}h"}
+        sojourn = theory.mm1_sojourn(lam, 1.0)
+        within = theory.mm1_sojourn_within(lam, 1.0, promise_h)
+        checks += [
+            Check("cycle_time_p95_h", "all", sojourn["p95"], rel(sojourn["p95"], 0.05),
+                  GH + " (M/M/1 sojourn time exponential with rate μ-λ: ln 20 / (μ-λ))",
+                  slack=SKETCH * sojourn["p95"]),
+            Check("service_level", "all", within, rel(within, 0.02),
+                  GH + f" (M/M/1: P(T <= {promise_h:g} h) = 1 - exp(-(μ-λ) {promise_h:g}))"),
+        ]
+        description += f"; sojourn-time distribution, promise {promise_h:g} h"
+    return Case(case_id, description, data, tuple(checks))
 
 
 def _loss_case() -> Case:
@@ -204,6 +236,9 @@ def _loss_case() -> Case:
             Check("utilization", "lines", exact["utilization"],
                   rel(exact["utilization"], 0.03),
                   GH + " (carried load a(1-B) of the loss system)"),
+            Check("service_level", "all", 1 - exact["blocking"],
+                  rel(1 - exact["blocking"], 0.01),
+                  GH + " (no promise: a refused call is resolved and not served; 1 - B)"),
         ),
     )
 
@@ -227,6 +262,9 @@ def _erlang_a_case() -> Case:
         (
             Check("abandon_rate", "all", exact["p_abandon"], rel(exact["p_abandon"], 0.03),
                   GMR),
+            Check("service_level", "all", 1 - exact["p_abandon"],
+                  rel(1 - exact["p_abandon"], 0.01),
+                  GMR + " (no promise: a caller who abandons is not served)"),
         ),
     )
 
@@ -251,6 +289,8 @@ def _queue_limit_case() -> Case:
                   GH + " (M/M/c/K, PASTA)"),
             Check("queue_mean", "serve", exact["lq"], rel(exact["lq"], 0.03),
                   GH + " (M/M/c/K)"),
+            Check("service_level", "all", 1 - exact["balk"], rel(1 - exact["balk"], 0.01),
+                  GH + " (M/M/c/K, no promise: a refused order is not served)"),
         ),
     )
 
@@ -309,6 +349,8 @@ def _lost_sales_case() -> Case:
         "suppliers": {"acme": {"lead_time": {"dist": "lognormal", "mean": f"{mean_lead:g}d",
                                              "cv": 1.0}}},
     }
+    days = window_hours(data) / 24.0
+    lost_per_day = 10.0 * lam * exact["lost_rate"]  # price × demand × lost fraction
     return Case(
         "base-stock-lost-sales",
         "Lost-sales base stock S=5, unit Poisson demand 4/day, lognormal lead time "
@@ -317,6 +359,12 @@ def _lost_sales_case() -> Case:
         (
             Check("lost_rate", "widget", exact["lost_rate"], rel(exact["lost_rate"], 0.04),
                   KARUSH + " (M/G/S/S: lost fraction = Erlang B(S, λE[L]))"),
+            Check("service_level", "all", 1 - exact["lost_rate"],
+                  rel(1 - exact["lost_rate"], 0.01),
+                  KARUSH + " (an order of one unit with nothing served is not served: 1 - B)"),
+            Check("lost_revenue", "widget", lost_per_day, rel(lost_per_day, 0.04),
+                  KARUSH + " (price × λ × B per day)", "lost_revenue[widget] per day",
+                  lambda m: m[("lost_revenue", "widget")] / days),
             Check("on_hand_mean", "widget", exact["on_hand_mean"],
                   rel(exact["on_hand_mean"], 0.02),
                   KARUSH + " (on hand = S − mean number on order)"),
@@ -529,7 +577,7 @@ def _little_case() -> Case:
 
 
 CASES: list[Case] = [
-    _mmc_case("mmc-c1-rho80", 1, 0.8, "65000h", "500h", 20, 0.05),
+    _mmc_case("mmc-c1-rho80", 1, 0.8, "65000h", "500h", 20, 0.05, promise_h=10.0),
     _mmc_case("mmc-c3-rho70", 3, 0.7, "25000h", "100h", 20, 0.05),
     _mmc_case("mmc-c3-rho90", 3, 0.9, "45000h", "500h", 20, 0.05),
     _loss_case(),

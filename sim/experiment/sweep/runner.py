@@ -96,7 +96,7 @@ def plan_sweep(
     grid: Mapping[str, Sequence[Any]] | None = None,
     *,
     sample: Sample | Mapping[str, Any] | None = None,
-    replications: int | None = None,
+    replications: int | str | None = None,
 ) -> SweepPlan:
     """The points of a sweep: ``grid`` or ``sample`` if given, else the file's ``sweep`` section.
 
@@ -129,8 +129,22 @@ def plan_sweep(
                 file=_file_of(scenario),
                 key="sweep",
             )
+    if scenario.run.auto_warmup:
+        raise ScenarioError.one(
+            "a sweep needs a fixed warm-up: run the scenario once (run.json and warmup.png "
+            "show the warm-up that auto chooses) and write that duration",
+            file=_file_of(scenario),
+            key="run.warmup",
+        )
     if replications is None:
         replications = (section.replications if section else None) or scenario.run.replications
+    if replications == "auto":
+        raise ScenarioError.one(
+            "a sweep runs the same number of replications at every point: give "
+            "sweep.replications (or --replications)",
+            file=_file_of(scenario),
+            key="run.replications",
+        )
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
         raise ValueError(
             f"sweep: replications must be a whole number of 1 or more (got {replications!r})"
@@ -380,7 +394,8 @@ class SweepResults:
     * :meth:`replications`: the metric rows of every successful point and replication;
     * :meth:`summary`: the ``sweep.csv`` table (mean and interval per point × metric ×
       subject);
-    * :meth:`frontier`: the points where service cannot be had any cheaper;
+    * :meth:`frontier`: the points that no other point beats on both operating income
+      (or another objective) and service level;
     * :meth:`plot`: the figures of :mod:`sim.output.sweep_plots`.
     """
 
@@ -500,50 +515,84 @@ class SweepResults:
 
     # ----------------------------------------------------------------- cost and service
     def service_metric(self) -> str:
-        """``on_time_rate`` when it was measured (a promise is set), else ``fill_rate``."""
+        """The service measure of the plots and the frontier: ``service_level``."""
         return stats.service_metric(self._replications)
 
-    def headline(self) -> pd.DataFrame:
-        """One row per successful point: keys, then mean, ci_low, ci_high of the headline metrics.
+    def objective_metric(self) -> str:
+        """``operating_income`` when the business sells something, else ``operating_cost``
+        (an internal desk's income is minus its cost: the plots show the cost)."""
+        rows = self._replications
+        revenue = rows.loc[(rows["metric"] == "revenue") & (rows["subject"] == "all"), "value"]
+        names = set(rows["metric"])
+        if "operating_income" in names and (revenue.fillna(0) != 0).any():
+            return "operating_income"
+        return "operating_cost" if "operating_cost" in names else "cost_total"
 
-        Columns ``point``, the keys, and for each of ``throughput_per_day``, the service
-        metric and ``cost_total`` (subject ``all``): ``<metric>``, ``<metric>_low`` and
-        ``<metric>_high``. A metric the model did not report is left out.
+    def headline(self) -> pd.DataFrame:
+        """One row per successful point: keys, then mean and interval of the headline measures.
+
+        Columns ``point``, the keys, and for each of ``throughput_per_day``,
+        ``service_level``, ``operating_cost`` and ``operating_income`` (subject ``all``):
+        ``<metric>_mean``, ``<metric>_low`` and ``<metric>_high`` (the interval at the
+        scenario's confidence: the wide form of ``mean, ci_low, ci_high``). A metric the
+        model did not report is left out.
         """
         import pandas as pd
 
         summary = self.summary()
         summary = summary[summary["subject"] == "all"]
         table = pd.DataFrame({"point": sorted(set(summary["point"]))}, dtype="int64")
-        for metric in ("throughput_per_day", self.service_metric(), "cost_total"):
+        for metric in dict.fromkeys(
+            ("throughput_per_day", self.service_metric(), "operating_cost", "operating_income")
+        ):
             part = summary[summary["metric"] == metric]
             if part.empty:
                 continue
             part = part[["point", "mean", "ci_low", "ci_high"]].rename(
-                columns={"mean": metric, "ci_low": f"{metric}_low", "ci_high": f"{metric}_high"}
-            )
+                columns={"mean": f"{metric}_mean", "ci_low": f"{metric}_low",
+                         "ci_high": f"{metric}_high"}
+            )  # fmt: skip
             table = table.merge(part, on="point", how="left")
         return self._with_keys(table)
 
-    def frontier(self) -> pd.DataFrame:
-        """The Pareto frontier: points no other point beats on both cost and service.
+    def frontier(
+        self,
+        objective: str = "operating_income",
+        service: str = "service_level",
+        maximize: bool | None = None,
+    ) -> pd.DataFrame:
+        """The Pareto frontier: points no other point beats on both ``objective`` and ``service``.
 
-        A point is on the frontier when no other point has a lower-or-equal mean
-        ``cost_total`` and a higher-or-equal mean service level with at least one of the
-        two strictly better. Columns ``point``, the keys, ``cost_total`` and the service
-        metric (means), sorted by cost.
+        ``objective`` is maximised (``operating_income``, the default) or minimised (a
+        cost, a loss, a wait: ``maximize`` says which, inferred from the name when None);
+        ``service`` is maximised. A point is on the frontier when no other point is at
+        least as good on both means, and strictly better on one. Columns ``point``, the
+        keys, then ``<objective>_mean, _low, _high`` and ``<service>_mean, _low, _high``,
+        best objective first.
         """
-        service = self.service_metric()
-        table = self.headline()
-        if "cost_total" not in table or service not in table:
-            return table.iloc[0:0]
-        table = table[["point", *self.keys, "cost_total", service]].dropna(
-            subset=["cost_total", service]
-        )
-        keep = pareto_mask(table["cost_total"].to_list(), table[service].to_list())
-        return (
-            table[keep].sort_values(["cost_total", "point"], kind="stable").reset_index(drop=True)
-        )
+        import pandas as pd
+
+        if maximize is None:
+            maximize = not _lower_is_better(objective)
+        summary = self.summary()
+        summary = summary[summary["subject"] == "all"]
+        table = pd.DataFrame({"point": sorted(set(summary["point"]))}, dtype="int64")
+        for metric in dict.fromkeys((objective, service)):
+            part = summary[summary["metric"] == metric]
+            if part.empty:
+                return self._with_keys(table).iloc[0:0]
+            part = part[["point", "mean", "ci_low", "ci_high"]].rename(
+                columns={"mean": f"{metric}_mean", "ci_low": f"{metric}_low",
+                         "ci_high": f"{metric}_high"}
+            )  # fmt: skip
+            table = table.merge(part, on="point", how="left")
+        table = self._with_keys(table).dropna(subset=[f"{objective}_mean", f"{service}_mean"])
+        sign = -1.0 if maximize else 1.0  # pareto_mask minimises its first argument
+        cost = [sign * v for v in table[f"{objective}_mean"]]
+        keep = pareto_mask(cost, table[f"{service}_mean"].to_list())
+        best = table[keep].assign(_order=[c for c, k in zip(cost, keep) if k])
+        best = best.sort_values(["_order", "point"], kind="stable").drop(columns="_order")
+        return best.reset_index(drop=True)
 
     # ----------------------------------------------------------------- plots and files
     def plot(self) -> dict[str, Figure]:
@@ -595,6 +644,13 @@ class SweepResults:
             return head
         frontier = self.frontier()
         return head + "<p>Pareto frontier (cheapest first):</p>" + frontier.to_html(index=False)
+
+
+def _lower_is_better(metric: str) -> bool:
+    """A cost, a loss, a wait, a queue or a share of customers lost: lower is better."""
+    words = ("cost", "lost", "wait", "queue", "cycle_time", "abandon", "balk", "backorder",
+             "stockout", "expired", "waste")  # fmt: skip
+    return any(word in metric for word in words)
 
 
 def pareto_mask(cost: Sequence[float], service: Sequence[float]) -> list[bool]:
