@@ -137,3 +137,28 @@ def test_pipeline_problems_are_named_at_their_key(change, message):
     """Stage names that clash, unknown pools, missing names and two sources are refused."""
     with pytest.raises(ScenarioError, match=re.escape(message)):
         scenario().with_changes(change)
+
+
+def test_sales_staff_offered_more_than_they_can_do_get_a_warning():
+    """The load check counts pipeline stages: 32.4 h a week of demos and negotiations for
+    16 h on duty is an overload naming the pool and both stages."""
+    from sim.scenario.checks import check
+
+    text = """
+name: over
+run: {horizon: 30d}
+demand:
+  - name: b2b
+    pipeline:
+      leads: 30/week
+      stages:
+        - {stage: qualify, time: 20min, staff: sdr, win: 40%}
+        - {stage: demo, staff: aes, time: 1.5h, then: 5d, win: 60%}
+        - {stage: negotiate, staff: aes, time: 2h, then: 10d, win: 45%}
+staff:
+  sdr: {headcount: 1}
+  aes: {shifts: [{days: [mon], start: "09:00", end: "17:00", headcount: 2}]}
+"""
+    findings = [f for f in check(loads(text)) if f.code == "overload"]
+    assert [f.key for f in findings] == ["staff.aes"]
+    assert "demo and negotiate need 203%" in findings[0].message

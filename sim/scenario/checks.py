@@ -115,10 +115,14 @@ class Facts:
         single = isinstance(raw, dict) or (raw is None and len(self.scenario.demand) == 1)
         made = []
         for i, spec in enumerate(self.scenario.demand):
-            if spec.arrivals is None:  # replay or resample: the file, not a rate, says when
+            if spec.pipeline is not None:  # won leads: days after they came, so spread flat
+                rate = spec.pipeline.leads * spec.pipeline.win_probability
+                hourly = [rate] * HOURS_PER_WEEK
+            elif spec.arrivals is None:  # replay or resample: the file, not a rate, says when
                 continue
-            rate = spec.arrivals.rate
-            hourly = [rate * factor for factor in spec.arrivals.profile()]
+            else:
+                rate = spec.arrivals.rate
+                hourly = [rate * factor for factor in spec.arrivals.profile()]
             units = float(spec.lines.mean) * float(spec.quantity.mean)
             made.append(_Channel("demand" if single else f"demand.{i}", spec, hourly, units))
         return made
@@ -132,9 +136,32 @@ class Facts:
         """The staffed steps that take a worker of ``pool``, in process order."""
         return [step for step in self.scenario.steps if step.staff == pool]
 
+    def stages_of(self, pool: str) -> list[str]:
+        """The names of the sales pipeline stages that take a worker of ``pool``."""
+        return [stage.stage for stage in self.scenario.stages if stage.staff == pool]
+
     def work_by_hour(self, pool: str) -> list[float]:
-        """Hours of work offered to ``pool`` in each hour of the week (its steps summed)."""
+        """Hours of work offered to ``pool`` in each hour of the week (its steps and its
+        pipeline stages summed).
+
+        A pipeline's first stage gets its leads with their hourly profile; a later stage
+        the leads that won the stages before it, spread evenly over the week (they come
+        hours or days later).
+        """
         work = [0.0] * HOURS_PER_WEEK
+        for spec in self.scenario.demand:
+            pipeline = spec.pipeline
+            if pipeline is None:
+                continue
+            profile = pipeline.lead_arrivals().profile()
+            reach = 1.0
+            for j, stage in enumerate(pipeline.stages):
+                if stage.staff == pool:
+                    assert stage.time is not None
+                    per_hour = pipeline.leads * reach * stage.time.mean
+                    for h in range(HOURS_PER_WEEK):
+                        work[h] += per_hour * (profile[h] if j == 0 else 1.0)
+                reach *= stage.win
         for step in self.steps_of(pool):
             assert step.time is not None
             for channel in self.channels:
@@ -171,10 +198,8 @@ class Facts:
             mix = channel.spec.sku_mix
             weights = [1.0] * len(products) if mix is None else [mix.get(p, 0.0) for p in products]
             share = weights[products.index(sku)] / sum(weights) if sum(weights) else 0.0
-            arrivals = channel.spec.arrivals
-            assert arrivals is not None  # channels holds only channels with arrivals
             total += (
-                arrivals.rate
+                channel.orders_per_week / HOURS_PER_WEEK
                 * float(channel.spec.lines.mean)
                 * share
                 * float(channel.spec.quantity.mean)
@@ -286,7 +311,10 @@ def _hour_label(h: int) -> str:
 
 
 def _names(steps: Sequence[Step]) -> str:
-    names = [s.step for s in steps]
+    return _listed([s.step for s in steps])
+
+
+def _listed(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -350,7 +378,8 @@ def overload(facts: Facts) -> Iterator[Finding]:
     scenario = facts.scenario
     for name in scenario.staff:
         steps = facts.steps_of(name)
-        if not steps:
+        stages = facts.stages_of(name)
+        if not steps and not stages:
             continue
         work = facts.work_by_hour(name)
         capacity = facts.on_duty[name]
@@ -358,7 +387,8 @@ def overload(facts: Facts) -> Iterator[Finding]:
         if offered <= 0:
             continue
         key = f"staff.{name}"
-        needs = f"{_names(steps)} {'needs' if len(steps) == 1 else 'need'}"
+        names = [s.step for s in steps] + stages
+        needs = f"{_listed(names)} {'needs' if len(names) == 1 else 'need'}"
         if paid <= 0:
             yield Finding(
                 "never_on_duty", key,
@@ -395,7 +425,7 @@ def overload(facts: Facts) -> Iterator[Finding]:
         if delay > limit:
             yield Finding(
                 "peak_overload", key,
-                f"in its busiest hours {name} has more work at {_names(steps)} than it can do "
+                f"in its busiest hours {name} has more work at {_listed(names)} than it can do "
                 f"({_hour_label(peak)}: {_hours(work[peak])} of work for {capacity[peak]:g} on "
                 f"duty, {_percent(peak_ratio)}): even if every task took "
                 f"exactly its mean time, work arriving by {_hour_start(at + 1)} would wait "
@@ -541,7 +571,7 @@ def _orders(channel: _Channel, sku: str) -> bool:
 def demand_mix(facts: Facts) -> Iterator[Finding]:
     """A channel with no arrivals; sku_mix weights that do not sum to 1."""
     for i, stream in enumerate(facts.scenario.demand):
-        if stream.arrivals is None:
+        if stream.poisson is None:
             source = "replay" if stream.replay is not None else "resample"
             where = "demand" if len(facts.scenario.demand) == 1 else f"demand.{i}"
             yield Finding(
@@ -552,10 +582,12 @@ def demand_mix(facts: Facts) -> Iterator[Finding]:
             )
     for channel in facts.channels:
         spec = channel.spec
-        assert spec.arrivals is not None
-        if spec.arrivals.rate <= 0:
+        poisson = spec.poisson
+        assert poisson is not None
+        if poisson.rate <= 0:
+            what = "pipeline.leads" if spec.pipeline is not None else "arrivals.rate"
             yield Finding(
-                "no_arrivals", f"{channel.key}.arrivals.rate",
+                "no_arrivals", f"{channel.key}.{what}",
                 "the arrival rate is 0: no orders arrive"
                 + (f" on channel {spec.name}" if spec.name else ""),
             )
