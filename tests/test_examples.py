@@ -59,6 +59,9 @@ def orders_and_units(stream: DemandStream) -> tuple[float, float]:
     if stream.arrivals is not None:
         # Rates are per hour; the weekly mean is the rate.
         return stream.arrivals.rate * 168.0, _mean(stream.lines) * _mean(stream.quantity)
+    if stream.pipeline is not None:  # the leads that win every stage
+        orders = stream.pipeline.leads * stream.pipeline.win_probability * 168.0
+        return orders, _mean(stream.lines) * _mean(stream.quantity)
     assert stream.data_file is not None
     book = read_book(stream.data_file).for_channel(stream.name)
     weeks = ((book.last_date() - book.first_date()).days + 1) / 7
@@ -75,6 +78,12 @@ def offered_hours_per_week(scenario: Scenario, pool_name: str) -> float:
             if step.staff == pool_name:
                 assert step.time is not None
                 hours += orders * (step.time.mean + step.per_unit * units)
+        reach = stream.pipeline.leads * 168.0 if stream.pipeline is not None else 0.0
+        for stage in stream.pipeline.stages if stream.pipeline is not None else ():
+            if stage.staff == pool_name:  # the leads that reach the stage
+                assert stage.time is not None
+                hours += reach * stage.time.mean
+            reach *= stage.win
     return hours
 
 

@@ -170,3 +170,23 @@ def test_format_examples_hold():
 
     failures, tried = doctest.testmod(sim.output.format)
     assert tried > 0 and failures == 0
+
+
+SALES = SHOP.replace(
+    "demand:\n  arrivals: {rate: 80/day}\n",
+    "demand:\n  - name: web\n    arrivals: {rate: 80/day}\n"
+    "  - name: b2b\n    pipeline:\n      leads: 40/day\n      stages:\n"
+    "        - {stage: demo, staff: sales, time: 1h, win: 50%}\n",
+).replace("staff:\n", "staff:\n  sales: {headcount: 2, wage: 40/h}\n")
+
+
+def test_comparison_puts_a_sales_row_above_the_operations_with_a_pipeline():
+    """With a pipeline channel the figure leads with its leads, win rate, sales cycle and
+    orders won, then the operations measures, four a row."""
+    fig = plots.comparison_figure(sim.run(sim.loads(SALES), workers=1, progress=False))
+    titles = [ax.get_title() for ax in fig.get_axes() if ax.axison]
+    assert titles[:6] == [
+        "Sales b2b: leads", "Sales b2b: win rate", "Sales b2b: sales cycle",
+        "Sales b2b: orders won", "Operations: throughput", "Operations: service level",
+    ]
+    assert fig.get_axes()[1].get_xlabel() == "% of resolved leads won"

@@ -3,7 +3,8 @@
 * :func:`comparison_figure`: the headline measures side by side (throughput, service
   level, operating cost, operating income, then the other service measures that
   apply), one bar per scenario, with the confidence interval of each mean as an error
-  bar.
+  bar; with a sales pipeline, a row of sales measures per pipeline channel above
+  them (leads, win rate, sales cycle, orders won).
 * :func:`cost_breakdown_figure`: where the money goes: the operating cost lines
   stacked per scenario (the cost of goods sold is left out: it is not a cost of the
   operation), against the gross margin, with operating income marked.
@@ -91,6 +92,13 @@ _PANELS = {
     "abandon_rate": ("Gave up", "% of orders that ran out of patience", True),
     "balk_rate": ("Refused", "% of orders refused by a full queue", True),
 }
+# The sales row of a pipeline channel: (metric, title, x-axis label, percent).
+_SALES_PANELS = (
+    ("leads", "Leads", "leads arrived in the measured window", False),
+    ("win_rate", "Win rate", "% of resolved leads won", True),
+    ("sales_cycle_mean_d", "Sales cycle", "mean days from lead to order", False),
+    ("orders_arrived", "Orders won", "orders from the pipeline in the measured window", False),
+)
 _BASE_COLOUR = "#555555"
 _MAX_PANELS = 12
 _DPI = 110
@@ -118,9 +126,9 @@ def _colours(results: Results) -> dict[str, Any]:
     return colours
 
 
-def _overall(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Rows of ``metric`` for subject ``all``, indexed by scenario."""
-    rows = summary[(summary["metric"] == metric) & (summary["subject"] == "all")]
+def _overall(summary: pd.DataFrame, metric: str, subject: str = "all") -> pd.DataFrame:
+    """Rows of ``metric`` for ``subject`` (default ``all``), indexed by scenario."""
+    rows = summary[(summary["metric"] == metric) & (summary["subject"] == subject)]
     return rows.set_index("scenario")
 
 
@@ -148,8 +156,10 @@ def metric_bars(
     title: str | None = None,
     xlabel: str | None = None,
     percent: bool = False,
+    subject: str = "all",
 ) -> Figure:
-    """One horizontal bar per scenario: the mean of ``metric`` (subject ``all``) and its CI.
+    """One horizontal bar per scenario: the mean of ``metric`` (of ``subject``, default
+    ``all``) and its CI.
 
     ``percent`` shows a fraction as a percentage. Scenario names read down the y axis,
     in run order, the base first. Returns the figure the bars were drawn in.
@@ -159,7 +169,7 @@ def metric_bars(
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 1.2 + 0.5 * len(results.names)), layout="constrained")
         plt.close(fig)
-    rows = _overall(results.summary(), metric).reindex(results.names)
+    rows = _overall(results.summary(), metric, subject).reindex(results.names)
     scale = 100.0 if percent else 1.0
     mean = rows["mean"].to_numpy(dtype=float) * scale
     low = rows["ci_low"].to_numpy(dtype=float) * scale
@@ -179,6 +189,7 @@ def metric_bars(
         ax.text(0.5, 0.5, f"{metric} was not measured\nin these scenarios", ha="center",
                 va="center", transform=ax.transAxes, color="0.4")  # fmt: skip
     unstable = results.record.details.get("unstable") or {}
+    right = max(reach, 100.0) if percent else reach  # the axis reaches 100% for a percentage
     for name, yi, m, lo, hi in zip(results.names, y, mean, low, high):
         if not math.isfinite(m):
             if name in unstable:  # no numbers on purpose: say why the row is empty
@@ -187,12 +198,11 @@ def metric_bars(
             continue
         # The number sits inside its bar, so it never collides with the error bar.
         text = format_interval(m / scale, lo / scale, hi / scale, percent)
-        inside = m >= 0.45 * reach
-        x = 0.02 * reach if inside else max(np.nan_to_num(hi), np.nan_to_num(m)) + 0.02 * reach
+        inside = m >= 0.45 * right
+        x = 0.02 * right if inside else max(np.nan_to_num(hi), np.nan_to_num(m)) + 0.02 * right
         ax.text(x, float(yi), text + ("%" if percent else ""), va="center", ha="left", fontsize=9,
                 color="white" if inside else "black",
                 fontweight="bold" if inside else None)  # fmt: skip
-    right = max(reach, 100.0) if percent else reach
     ax.set_xlim(min(0.0, float(np.nanmin(np.append(low[has_ci], 0.0)))), right * 1.04)
     ax.set_yticks(y, _scenario_labels(results))
     ax.invert_yaxis()  # the base on top, variants below in run order
@@ -221,29 +231,45 @@ def comparison_figure(results: Results) -> Figure:
     One panel per measure of :meth:`~sim.experiment.results.Results.headline_metrics`:
     throughput, service level, operating cost, operating income (when the business
     sells), then fill rate, gave up and refused where they apply; three panels a row.
+    With sales pipeline channels, the sales come first, a row of four per pipeline
+    channel (leads, win rate, sales cycle, orders won), and the operations measures
+    follow four a row, so the two read side by side.
     """
     import matplotlib.pyplot as plt
 
-    metrics = results.headline_metrics()
-    columns = min(3, max(len(metrics), 1))
-    rows = max(1, math.ceil(len(metrics) / columns))
-    height = rows * (1.3 + 0.5 * len(results.names)) + 0.6
-    fig, axes = plt.subplots(rows, columns, figsize=(14, height), sharey=True,
-                             squeeze=False, layout="constrained")  # fmt: skip
     currency = results.currency or "money"
+    sales = _sales_channels(results)
+    cells: list[tuple[str, str, str, str, bool]] = []  # metric, subject, title, x label, %
+    for channel in sales:
+        for metric, title, xlabel, percent in _SALES_PANELS:
+            cells.append((metric, channel, f"Sales {channel}: {title.lower()}", xlabel, percent))
+    for metric in results.headline_metrics():
+        title, label, percent = _PANELS.get(metric, (metric, None, False))
+        xlabel = label if label is not None else f"{currency} over the measured window"
+        cells.append((metric, "all", f"Operations: {title.lower()}" if sales else title,
+                      xlabel, percent))  # fmt: skip
+    columns = min(4 if sales else 3, max(len(cells), 1))
+    rows = max(1, math.ceil(len(cells) / columns))
+    height = rows * (1.3 + 0.5 * len(results.names)) + 0.6
+    fig, axes = plt.subplots(rows, columns, figsize=(14 if columns == 3 else 17, height),
+                             sharey=True, squeeze=False, layout="constrained")  # fmt: skip
     flat = axes.ravel()
-    for i, (ax, metric) in enumerate(zip(flat, metrics)):
-        title, xlabel, percent = _PANELS.get(metric, (metric, None, False))
-        if xlabel is None:
-            xlabel = f"{currency} over the measured window"
-        metric_bars(results, metric, ax, title=title, xlabel=xlabel, percent=percent)
+    for i, (ax, (metric, subject, title, xlabel, percent)) in enumerate(zip(flat, cells)):
+        metric_bars(results, metric, ax, title=title, xlabel=xlabel, percent=percent,
+                    subject=subject)  # fmt: skip
         if i % columns:
             ax.tick_params(axis="y", length=0)
-    for ax in flat[len(metrics):]:
+    for ax in flat[len(cells):]:
         ax.set_axis_off()
     fig.suptitle(f"{results.base}: scenarios compared ({_interval_words(results)})", fontsize=12)
     plt.close(fig)
     return fig
+
+
+def _sales_channels(results: Results) -> list[str]:
+    """The pipeline channels of the results (those that report ``leads``), in order."""
+    summary = results.summary()
+    return [str(s) for s in dict.fromkeys(summary.loc[summary["metric"] == "leads", "subject"])]
 
 
 def cost_breakdown_figure(results: Results) -> Figure:
