@@ -180,13 +180,25 @@ SALES = SHOP.replace(
 ).replace("staff:\n", "staff:\n  sales: {headcount: 2, wage: 40/h}\n")
 
 
-def test_comparison_puts_a_sales_row_above_the_operations_with_a_pipeline():
+@pytest.fixture(scope="module")
+def sales_results():
+    return sim.run(sim.loads(SALES), workers=1, progress=False)
+
+
+def test_comparison_puts_a_sales_row_above_the_operations_with_a_pipeline(sales_results):
     """With a pipeline channel the figure leads with its leads, win rate, sales cycle and
     orders won, then the operations measures, four a row."""
-    fig = plots.comparison_figure(sim.run(sim.loads(SALES), workers=1, progress=False))
+    fig = plots.comparison_figure(sales_results)
     titles = [ax.get_title() for ax in fig.get_axes() if ax.axison]
     assert titles[:6] == [
         "Sales b2b: leads", "Sales b2b: win rate", "Sales b2b: sales cycle",
         "Sales b2b: orders won", "Operations: throughput", "Operations: service level",
     ]
     assert fig.get_axes()[1].get_xlabel() == "% of resolved leads won"
+
+
+def test_timeseries_calls_a_stage_queue_leads_waiting(sales_results):
+    """A pipeline stage's queue panel counts leads, a process step's orders."""
+    fig = plots.timeseries_figure(sales_results)
+    titles = [ax.get_title(loc="left") for ax in fig.get_axes()]
+    assert "Leads waiting: demo" in titles and "Orders waiting: pick" in titles

@@ -414,6 +414,7 @@ def timeseries_figure(results: Results) -> Figure:
         return fig
     colours = _colours(results)
     warmup_days = results.warmup_h() / 24.0
+    stages = {stage.stage for scenario in results.scenarios for stage in scenario.stages}
     for ax, (name, subject) in zip(flat, shown):
         rows_here = series[(series["series"] == name) & (series["subject"] == subject)]
         if warmup_days > 0:
@@ -427,6 +428,8 @@ def timeseries_figure(results: Results) -> Figure:
                     linewidth=1.8 if is_base else 1.2, label=_legend_name(results, scenario),
                     zorder=3 if is_base else 2)  # fmt: skip
         heading, unit = _PANEL_TITLES[name]
+        if name == "queue" and subject in stages:  # a sales pipeline stage: its queue is leads
+            heading, unit = "Leads waiting", "leads"
         _style_panel(ax, f"{heading}: {subject}", unit)
     _label_days(axes, len(shown), "day")
     handles, labels = flat[0].get_legend_handles_labels()
