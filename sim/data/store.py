@@ -210,12 +210,12 @@ def prepare(
         if len(books) == len(files):
             problems.extend(_check(scenario, books))
         for stream in scenario.demand:
-            path = stream.data_file
-            whole = books.get(path) if path is not None else None
-            if path is not None and whole is not None and (path, stream.name) not in sizes:
+            data_file = stream.data_file
+            whole = books.get(data_file) if data_file is not None else None
+            if data_file is not None and whole is not None and (data_file, stream.name) not in sizes:
                 mine = whole.for_channel(stream.name)
                 span = (whole.last_date() - whole.first_date()).days + 1 if len(whole) else 0
-                sizes[(path, stream.name)] = (len(mine), 24.0 * span)
+                sizes[(data_file, stream.name)] = (len(mine), 24.0 * span)
     if problems:
         raise ScenarioError(dict.fromkeys(problems))
     return sizes
