@@ -212,10 +212,11 @@ def prepare(
         for stream in scenario.demand:
             data_file = stream.data_file
             whole = books.get(data_file) if data_file is not None else None
-            if data_file is not None and whole is not None and (data_file, stream.name) not in sizes:
-                mine = whole.for_channel(stream.name)
-                span = (whole.last_date() - whole.first_date()).days + 1 if len(whole) else 0
-                sizes[(data_file, stream.name)] = (len(mine), 24.0 * span)
+            if data_file is None or whole is None or (data_file, stream.name) in sizes:
+                continue
+            mine = whole.for_channel(stream.name)
+            span = (whole.last_date() - whole.first_date()).days + 1 if len(whole) else 0
+            sizes[(data_file, stream.name)] = (len(mine), 24.0 * span)
     if problems:
         raise ScenarioError(dict.fromkeys(problems))
     return sizes
