@@ -162,3 +162,29 @@ staff:
     findings = [f for f in check(loads(text)) if f.code == "overload"]
     assert [f.key for f in findings] == ["staff.aes"]
     assert "demo and negotiate need 203%" in findings[0].message
+
+
+def test_a_sales_pool_drowning_in_the_busy_season_gets_a_warning():
+    """The busiest-week check follows a pipeline's by_month: account executives busy 70% of
+    a plain week but 1.8 times that in December are warned about, naming the stage."""
+    from sim.scenario.checks import check
+
+    months = "[0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 1.8, 1.8]"
+    text = f"""
+name: season
+run: {{horizon: 1y, warmup: 1w, start: 2026-01-05}}
+demand:
+  - name: b2b
+    calendar: [{{from: 2026-04-06, to: 2026-04-12, demand: 1.2}}]
+    pipeline:
+      leads: 28/week
+      by_month: {months}
+      stages:
+        - {{stage: demo, staff: aes, time: 1h, win: 50%}}
+staff:
+  aes: {{shifts: [{{days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00",
+                   headcount: 1}}]}}
+"""
+    findings = [f for f in check(loads(text)) if f.code == "busiest_week"]
+    assert [f.key for f in findings] == ["staff.aes"]
+    assert "demo needs 70%" in findings[0].message

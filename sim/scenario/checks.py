@@ -672,9 +672,9 @@ def calendar_dates(facts: Facts) -> Iterator[Finding]:
 
 
 def _day_factors(facts: Facts, channel: _Channel, dates: list[_dt.date]) -> list[float]:
-    """The channel's demand on each date of the run relative to its plain week:
-    ``by_month`` × ``growth`` × its promotions, 0 on closed dates."""
-    arrivals = channel.spec.arrivals
+    """The channel's demand (a pipeline's: its leads) on each date of the run relative to
+    its plain week: ``by_month`` × ``growth`` × its promotions, 0 on closed dates."""
+    arrivals = channel.spec.poisson
     assert arrivals is not None
     months = arrivals.month_factors()
     growth = arrivals.growth or 0.0
@@ -711,6 +711,19 @@ def _staff_factors(facts: Facts, pool: str, dates: list[_dt.date]) -> list[float
     return factors
 
 
+def _stage_work(spec: DemandStream, pool: str) -> float:
+    """Hours of work a week a pipeline channel's stages bring to ``pool`` (0 for others)."""
+    pipeline = spec.pipeline
+    if pipeline is None:
+        return 0.0
+    work, reach = 0.0, pipeline.leads * HOURS_PER_WEEK
+    for stage in pipeline.stages:
+        if stage.staff == pool and stage.time is not None:
+            work += reach * stage.time.mean
+        reach *= stage.win
+    return work
+
+
 @register
 def busiest_week(facts: Facts) -> Iterator[Finding]:
     """A pool fine over the plain week but overloaded in the run's busiest week: the
@@ -719,16 +732,16 @@ def busiest_week(facts: Facts) -> Iterator[Finding]:
     dates = _run_dates(scenario)
     dated = [
         c for c in facts.channels
-        if c.spec.calendar or (c.spec.arrivals is not None
-                               and (c.spec.arrivals.by_month or c.spec.arrivals.growth))
-    ]  # fmt: skip
+        if c.spec.calendar or ((p := c.spec.poisson) is not None and (p.by_month or p.growth))
+    ]
     if len(dates) < 7 or not dated:
         return
     factors = {id(c): _day_factors(facts, c, dates) for c in dated}
     for name in scenario.staff:
         steps = facts.steps_of(name)
+        stages = facts.stages_of(name)
         paid = sum(facts.on_duty[name])
-        if not steps or paid <= 0:
+        if not (steps or stages) or paid <= 0:
             continue
         per_channel = []
         for channel in facts.channels:
@@ -737,7 +750,7 @@ def busiest_week(facts: Facts) -> Iterator[Finding]:
                 for step in steps if step.time is not None
                 for orders in channel.hourly
             )  # fmt: skip
-            per_channel.append((channel, work))
+            per_channel.append((channel, work + _stage_work(channel.spec, name)))
         weekly = sum(work for _, work in per_channel)
         if weekly <= 0 or weekly >= paid:  # nothing to do, or the overload check says it
             continue
@@ -766,9 +779,10 @@ def busiest_week(facts: Facts) -> Iterator[Finding]:
             if limited
             else "queues build up that week and drain only after it"
         )
+        names = [s.step for s in steps] + stages
         yield Finding(
             "busiest_week", f"staff.{name}",
-            f"over a plain week {_names(steps)} {'needs' if len(steps) == 1 else 'need'} "
+            f"over a plain week {_listed(names)} {'needs' if len(names) == 1 else 'need'} "
             f"{_percent(weekly / paid)} of the on-duty hours of {name}, but in the week "
             f"{first} to {last} (season, trend, promotions and staffing dates) "
             f"{_percent(worst)}: {consequence}",
