@@ -83,7 +83,8 @@ def orders_per_replication(scenario: Scenario, past: PastOrders | None = None) -
 
     A channel that reads an orders file (``replay``, ``resample``) counts the file's
     orders per hour of its span (``past``, from :func:`sim.data.store.prepare`); a
-    replay never more than the file holds. Without ``past`` such a channel counts 0.
+    replay never more than the file holds. Without ``past`` such a channel counts 0. A
+    sales pipeline counts its leads.
     """
     horizon = float(scenario.run.horizon)
     total = 0.0
@@ -91,6 +92,10 @@ def orders_per_replication(scenario: Scenario, past: PastOrders | None = None) -
         arrivals = getattr(channel, "arrivals", None)
         if arrivals is not None:
             total += float(getattr(arrivals, "rate", 0.0) or 0.0) * horizon
+            continue
+        pipeline = getattr(channel, "pipeline", None)
+        if pipeline is not None:  # a lead costs about what an order does; its wins are few
+            total += float(pipeline.leads) * horizon
             continue
         data_file = getattr(channel, "data_file", None)
         if past is None or data_file is None or (data_file, channel.name) not in past:
