@@ -4,6 +4,7 @@ Verbs (``run`` is the default, so ``python run_sim.py shop.yaml`` runs ``shop.ya
 
     run SCENARIO.yaml [MORE.yaml ...] [--out DIR] [--replications N | --precision 2%]
         [--seed N] [--horizon 30d] [--set dotted.key=value ...] [--workers N] [--quiet]
+        [--excel]
     validate SCENARIO.yaml ...      check files, run nothing
     schema                          print the JSON Schema of the scenario format
     sweep SCENARIO.yaml ...         run the scenario's sweep grid (see sim.cli.sweep)
@@ -106,6 +107,9 @@ def _parser() -> _Parser:
                      help="worker processes (default: every core; 1 runs in this process)")
     run.add_argument("--quiet", action="store_true",
                      help="no progress bar and no table; print only where the files went")
+    run.add_argument("--excel", action="store_true",
+                     help="also write results.xlsx (sheets summary, comparison, replications, "
+                     "run)")
 
     validate = verbs.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("files", nargs="+", metavar="FILE", help="scenario files (YAML)")
@@ -201,7 +205,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from sim.experiment.runner import run
     from sim.output.format import folder_name
-    from sim.output.report import FILES, WARMUP_FILE, format_table
+    from sim.output.report import EXCEL_FILE, FILES, WARMUP_FILE, format_table
 
     scenarios = _load_all(args.files, args.set)
     out = args.out or os.path.join("results", folder_name(scenarios[0].name))
@@ -221,8 +225,9 @@ def _run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(format_table(results))
         print()
-    folder = results.save(out)
+    folder = results.save(out, excel=args.excel)
     written = [*FILES, WARMUP_FILE] if results.warmup_choice is not None else list(FILES)
+    written += [EXCEL_FILE] if args.excel else []
     print(f"Results written to {folder}{os.sep}: {', '.join(written)}")
     return EXIT_OK
 

@@ -66,6 +66,7 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     files = ["sweep.csv"] + (["failures.csv"] if results.failed else [])
     figures = sorted(f for f in os.listdir(out) if f.startswith("sweep_") and f.endswith(".png"))
+    figures += ["report.html"] if os.path.exists(os.path.join(out, "report.html")) else []
     reused = len(plan.points) - len(results.ran)
     if reused:
         print(f"Resumed: {reused} points were already done; ran the other {len(results.ran)}")

@@ -507,7 +507,8 @@ class SweepResults:
         return sweep_figures(self)
 
     def save(self, out: str | os.PathLike[str], *, plots: bool = True) -> str:
-        """Write ``sweep.csv``, ``failures.csv`` (or remove a stale one) and the figures."""
+        """Write ``sweep.csv``, ``failures.csv`` (or remove a stale one), and with ``plots``
+        the figures and ``report.html``."""
         from sim._files import atomic_write
 
         out = os.fspath(out)
@@ -520,9 +521,9 @@ class SweepResults:
         elif os.path.exists(failures_path):
             os.unlink(failures_path)  # every point succeeded this time
         if plots:
-            from sim.output.sweep_plots import write_figures
+            from sim.output.sweep_report import write_outputs
 
-            write_figures(self, out)
+            write_outputs(self, out)  # the figures and report.html
         return out
 
     def status_line(self) -> str:
