@@ -146,8 +146,14 @@ def verdicts(results: Results) -> list[Verdict]:
     currency = results.currency or "money"
     window = _window(results)
     tested = results.replication_count >= 2
+    unstable = results.record.details.get("unstable") or {}
     found = []
     for name in results.names:
+        if name in unstable and results.baselines.get(name, name) != name:
+            why = str(unstable[name].get("message", "unstable")) if isinstance(
+                unstable[name], dict) else "unstable"  # fmt: skip
+            found.append(Verdict(name, results.baselines[name], f"no numbers: {why}"))
+            continue
         rows = table[table["scenario"] == name]
         if rows.empty or results.baselines.get(name, name) == name:
             continue
