@@ -124,10 +124,9 @@ def _detail(row: pd.Series, confidence: float, tested: bool) -> str:
     verdict = "significant *" if row["significant"] else "no difference detected"
     if not row["significant"] and (row["diff_low"] > 0 or row["diff_high"] < 0):
         verdict += " once adjusted for every comparison (its own interval excludes zero)"
-    return (
-        f"{text} ({confidence:.0%} interval {interval}); Holm-adjusted p = "
-        f"{row['p_adjusted']:.2g}: {verdict}"
-    )
+    p = row["p_adjusted"]
+    shown = "p < 0.0001" if p < 1e-4 else f"p = {p:.2g}"
+    return f"{text} ({confidence:.0%} interval {interval}); Holm-adjusted {shown}: {verdict}"
 
 
 def verdicts(results: Results) -> list[Verdict]:
