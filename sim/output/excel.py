@@ -32,7 +32,7 @@ SHEETS = ("summary", "comparison", "replications", "run")
 
 PERCENT = "0.00%"
 MONEY = "#,##0.00"
-NUMBER = "#,##0.####"
+NUMBER = "#,##0.00##"  # two to four decimals (a whole number gets WHOLE)
 WHOLE = "#,##0"
 # Columns that hold a value in the row's unit (the others keep their own format).
 _VALUE_COLUMNS = ("mean", "ci_low", "ci_high", "sd", "value", "base_mean", "diff_mean",
@@ -105,6 +105,8 @@ def _sheet(book: Any, title: str, table: pd.DataFrame, currency: str) -> None:
         for c, (column, value) in enumerate(zip(columns, values)):
             style = formats[column][r]
             if style is not None and isinstance(value, int | float) and not isinstance(value, bool):
+                if style == NUMBER and float(value).is_integer():
+                    style = WHOLE  # "12,833", not "12,833."
                 sheet.cell(row=r + 2, column=c + 1).number_format = style
             if r < 500:  # widths from a sample of rows: the first 500 are plenty
                 shown = f"{value:,.4f}" if isinstance(value, float) else str(value or "")

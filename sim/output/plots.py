@@ -536,9 +536,13 @@ def _binned(rows: pd.DataFrame, bin_h: float | None) -> pd.DataFrame:
         per = rows.assign(t=rows["time_h"])
     else:
         times = rows["time_h"].to_numpy()
-        # The sample at the horizon closes the last bin rather than opening one of its own.
-        last = max(math.ceil(float(times.max()) / bin_h) - 1, 0)
-        start = np.minimum(np.floor(times / bin_h), last)
+        # A last bin shorter than half a bin (the sample at the horizon, the days after the
+        # last whole week) joins the one before rather than stand alone on a few samples.
+        end = float(times.max())
+        last = math.floor(end / bin_h)
+        if end - last * bin_h < bin_h / 2:
+            last -= 1
+        start = np.minimum(np.floor(times / bin_h), max(last, 0))
         per = rows.assign(t=(start + 0.5) * bin_h)
     per = per.groupby(["t", "replication"], sort=True)["value"].mean().reset_index()
     grouped = per.groupby("t", sort=True)["value"]
@@ -623,8 +627,8 @@ def timeseries_figure(results: Results) -> Figure:
                 and len(lines[n]) == len(base)
                 and np.allclose(lines[n]["mean"], base["mean"], rtol=1e-9, atol=1e-12)]  # fmt: skip
         if same:
-            ax.text(0.99, 0.97, "same as base: " + ", ".join(same), transform=ax.transAxes,
-                    ha="right", va="top", fontsize=8, color="0.3")  # fmt: skip
+            ax.set_title("same as base: " + ", ".join(same), loc="right", fontsize=8,
+                         color="0.3")  # fmt: skip
         heading, unit = _PANEL_TITLES[name]
         _style_panel(ax, f"{heading}: {subject}", unit)
     _label_days(axes, len(shown), "day")

@@ -278,8 +278,8 @@ def axis_label(results: SweepResults | None, key: str, short: bool = False) -> s
 
 def _path_note(fig: Figure, keys: Sequence[str]) -> None:
     """The dotted paths of the swept keys, in small print at the bottom of the figure."""
-    fig.text(0.005, 0.003, "swept keys: " + ";  ".join(keys), fontsize=7, color="0.4",
-             ha="left", va="bottom")  # fmt: skip
+    # As the figure's x label, so that the constrained layout makes room for it.
+    fig.supxlabel("swept keys: " + ";  ".join(keys), fontsize=7, color="0.4")
 
 
 def _point_label(results: SweepResults, row: pd.Series, names: dict[str, str]) -> str:

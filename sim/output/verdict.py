@@ -103,10 +103,12 @@ def _money_clause(rows: list[pd.Series], currency: str, window: str) -> str:
 def _change_clause(row: pd.Series) -> str:
     metric, unit = str(row["metric"]), str(row["unit"])
     better = (row["diff_mean"] < 0) == (metric in LOWER_IS_BETTER)
+    word = "better" if better else "worse"
+    if metric not in CUSTOMER:  # more throughput is more work done, not a better service
+        word = "higher" if row["diff_mean"] > 0 else "lower"
     return (
         f"{NAMES.get(metric, metric)} {_level(row['base_mean'], unit)} → "
-        f"{_level(row['mean'], unit)} ({amount(metric, row['diff_mean'], unit)}, "
-        f"{'better' if better else 'worse'})"
+        f"{_level(row['mean'], unit)} ({amount(metric, row['diff_mean'], unit)}, {word})"
     )
 
 
