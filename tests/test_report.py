@@ -219,10 +219,14 @@ def test_heatmap_colour_scale_spans_the_data(swept):
 
 
 def test_optimize_sections_render_a_decision_table():
-    """The optimize hook renders the contract's result: conclusion, best plan, candidates."""
+    """The optimize hook renders the contract's result: conclusion, best plan, candidates.
+
+    A stand-in with the interface of docs/outputs.md: sim.optimize is built on its own
+    branch (#13) and plugs in through optimize_report when merged.
+    """
     import pandas as pd
 
-    from sim.output.html import optimize_sections, render
+    from sim.output.html import optimize_report, optimize_sections, render
 
     class Result:  # the interface of docs/outputs.md, "Decisions (v2)"
         conclusion = "Best: agents=9 (operating income 41,200 ± 310)."
@@ -236,3 +240,5 @@ def test_optimize_sections_render_a_decision_table():
     page = render("desk: optimization", "2 candidates", optimize_sections(Result(), {}))
     assert "Best: agents=9" in page and 'class="mark"' in page
     assert "staff.agents.headcount = 9" in page
+    whole = optimize_report(Result(), {})
+    assert "optimization report" in whole and "2 candidates evaluated" in whole

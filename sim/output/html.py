@@ -43,6 +43,7 @@ __all__ = [
     "Picture",
     "Section",
     "Table",
+    "optimize_report",
     "optimize_sections",
     "picture",
     "render",
@@ -250,8 +251,7 @@ def optimize_sections(result: Any, figures: Mapping[str, bytes]) -> list[Section
     table of every candidate (``result.table()``, the ``decision.csv`` DataFrame; the
     best row in bold) and ``figures`` (``decision.png``).
 
-    This is the hook the ``optimize`` command calls: ``render(title, subtitle,
-    optimize_sections(result, {"decision.png": png}), record=..., scenarios=[...])``.
+    :func:`optimize_report` wraps these sections into the whole page.
     """
     paragraphs = []
     conclusion = getattr(result, "conclusion", None)
@@ -270,6 +270,26 @@ def optimize_sections(result: Any, figures: Mapping[str, bytes]) -> list[Section
     pictures = [picture(name, png) for name, png in figures.items()]
     return [Section("headline", "Decision", paragraphs, tables=tables),
             Section("figures", "Figures", figures=pictures)]  # fmt: skip
+
+
+def optimize_report(result: Any, figures: Mapping[str, bytes]) -> str:
+    """``report.html`` of an optimization: :func:`optimize_sections`, the warnings and what
+    was run (``result.record``, the run.json record, and ``result.plan.base``, the
+    scenario optimized, when the result has them).
+
+    The ``optimize`` command writes it beside ``decision.csv``::
+
+        write_report(os.path.join(out, REPORT_FILE),
+                     optimize_report(decision, {"decision.png": png}))
+    """
+    plan = getattr(result, "plan", None)
+    base = getattr(plan, "base", None)
+    name = getattr(base, "name", "optimization")
+    table = result.table()
+    subtitle = f"{plural(len(table), 'candidate')} evaluated"
+    return render(f"{name}: optimization report", subtitle, optimize_sections(result, figures),
+                  record=getattr(result, "record", None),
+                  scenarios=[base] if base is not None else [])  # fmt: skip
 
 
 def _cell(value: Any) -> str:
