@@ -109,9 +109,10 @@ def write_results(
         }
         if results.warmup_choice is not None:
             figures[WARMUP_FILE] = plots.warmup_figure
-        pngs = {name: plots.png_bytes(draw(results)) for name, draw in figures.items()}
-        for name, png in pngs.items():
-            (staging / name).write_bytes(png)
+        pngs = {}
+        for name, draw in figures.items():
+            plots.save_figure(draw(results), staging / name)
+            pngs[name] = (staging / name).read_bytes()  # embedded in report.html as written
         (staging / "run.json").write_text(results.record.to_json(), encoding="utf-8")
         (staging / REPORT_FILE).write_text(run_report(results, pngs), encoding="utf-8")
         if excel:
