@@ -200,7 +200,7 @@ def _scenario_files(record: Mapping[str, Any], scenarios: Sequence[Scenario]) ->
         shown.append({"name": name, "note": note, "text": text})
     if not shown:
         for scenario in scenarios[:1]:
-            raw = scenario.raw
+            raw = getattr(scenario, "raw", None)
             if raw:
                 text = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
                 shown.append({"name": f"{scenario.name} (made in code)",

@@ -81,9 +81,10 @@ def _names(metrics: list[str]) -> str:
 def _window(results: Results) -> str:
     """``"the 28-day measured window"``."""
     scenario = results.scenarios[0] if results.scenarios else None
-    if scenario is None:
+    horizon = getattr(getattr(scenario, "run", None), "horizon", None)
+    if not isinstance(horizon, int | float):
         return "the measured window"
-    days = (float(scenario.run.horizon) - results.warmup_h()) / 24.0
+    days = (float(horizon) - results.warmup_h()) / 24.0
     return f"the {days:.3g}-day measured window"
 
 
