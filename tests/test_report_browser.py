@@ -155,3 +155,12 @@ def test_missing_browser_is_explained(monkeypatch):
     reason = _missing_browser()
     assert reason is not None and CHROMIUM in reason and "apt-get install chromium" in reason
 
+
+
+def test_ci_installs_chromium_before_the_tests():
+    """.ci/run installs Debian's chromium (when missing) before its last line runs the tests,
+    and sets CI=true so that a missing browser fails instead of skipping."""
+    lines = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text().splitlines()
+    install = next(i for i, line in enumerate(lines) if "apt-get install" in line)
+    assert "chromium" in lines[install] and install < len(lines) - 1
+    assert 'export CI="${CI:-true}"' in lines
