@@ -242,3 +242,18 @@ def test_format_examples_hold():
 
     failures, tried = doctest.testmod(sim.output.format)
     assert tried > 0 and failures == 0
+
+
+def test_a_loss_is_drawn_left_of_zero():
+    """A negative value (an operating loss) gets a visible bar: the axis reaches below it."""
+    import pandas as pd
+
+    from sim.experiment.results import Results
+
+    # One replication: no interval to widen the axis, only the bar itself.
+    rows = pd.DataFrame({"scenario": ["s"], "replication": [0], "metric": ["operating_income"],
+                         "subject": ["all"], "value": [-600.0], "unit": ["EUR"]})  # fmt: skip
+    fig, ax = plt.subplots()
+    plt.close(fig)
+    plots.metric_bars(Results(rows), "operating_income", ax)
+    assert ax.get_xlim()[0] < -600 and ax.patches[0].get_width() == pytest.approx(-600)

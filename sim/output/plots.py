@@ -225,12 +225,16 @@ def metric_bars(
         text = format_interval(m / scale, lo / scale, hi / scale, percent)
         inside = m >= 0.45 * reach
         x = 0.02 * reach if inside else max(np.nan_to_num(hi), np.nan_to_num(m)) + 0.02 * reach
+        if m < 0:  # a loss: the bar runs left of zero, its number sits right of zero
+            x = max(np.nan_to_num(hi, nan=0.0), 0.0) + 0.02 * reach
         light = _luminance(colours[results.names[int(yi)]]) > 0.35
         ax.text(x, float(yi), text + ("%" if percent else ""), va="center", ha="left", fontsize=9,
                 color="white" if inside and not light else "black",
                 fontweight="bold" if inside else None)  # fmt: skip
     right = max(reach, 100.0) if percent else reach
-    ax.set_xlim(min(0.0, float(np.nanmin(np.append(low[has_ci], 0.0)))), right * 1.04)
+    # Room on the left for a negative bar (an operating loss) or interval.
+    left = min(0.0, float(np.nanmin(np.concatenate([low[has_ci], mean[np.isfinite(mean)], [0.0]]))))
+    ax.set_xlim(left * 1.08, right * 1.04)
     ax.set_yticks(y, _scenario_labels(results))
     ax.invert_yaxis()  # the base on top, variants below in run order
     ax.set_title(title or metric, fontsize=11)

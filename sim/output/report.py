@@ -369,6 +369,10 @@ def run_sections(results: Results, figures: Mapping[str, bytes]) -> list[Section
         )
         sections.append(Section("verdicts", "Verdict per variant", [intro], verdicts=found))
     pictures = [picture(name, png) for name, png in figures.items()]
+    if len(results.names) == 1:  # no variant: no difference panels to describe
+        pictures = [picture(p.file, png, caption="each headline measure with its confidence "
+                            "interval") if p.file == "comparison.png" else p
+                    for p, png in zip(pictures, figures.values())]  # fmt: skip
     sections.append(Section("figures", "Figures", figures=pictures))
     return sections
 
