@@ -120,10 +120,10 @@ _PANELS = {
 }
 # The sales measures of a pipeline channel: (metric, title, x-axis label, percent).
 _SALES_PANELS = (
-    ("leads", "Leads", "leads arrived in the measured window", False),
+    ("leads", "Leads", "leads arrived in the window", False),
     ("win_rate", "Win rate", "% of resolved leads won", True),
     ("sales_cycle_mean_d", "Sales cycle", "mean days from lead to order", False),
-    ("orders_arrived", "Orders won", "orders from the pipeline in the measured window", False),
+    ("orders_arrived", "Orders won", "orders won in the window", False),
 )
 _BASE_COLOUR = "#555555"
 _MAX_PANELS = 12
