@@ -29,6 +29,8 @@ from sim._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from sim.errors import ScenarioError, SimulationError
+    from sim.experiment.optimize.results import Decision
+    from sim.experiment.optimize.runner import optimize
     from sim.experiment.results import Results
     from sim.experiment.runner import run
     from sim.experiment.sweep.runner import SweepResults, sweep
@@ -41,6 +43,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 __all__ = [
+    "Decision",
     "Results",
     "Scenario",
     "ScenarioError",
@@ -49,6 +52,7 @@ __all__ = [
     "__version__",
     "load",
     "loads",
+    "optimize",
     "run",
     "sweep",
 ]
@@ -57,6 +61,7 @@ __getattr__, __dir__ = lazy_exports(
     __name__,
     globals(),
     {
+        "Decision": "sim.experiment.optimize.results",
         "Results": "sim.experiment.results",
         "Scenario": "sim.scenario.models",
         "ScenarioError": "sim.errors",
@@ -64,6 +69,7 @@ __getattr__, __dir__ = lazy_exports(
         "SweepResults": "sim.experiment.sweep.runner",
         "load": "sim.scenario.loader",
         "loads": "sim.scenario.loader",
+        "optimize": "sim.experiment.optimize.runner",
         "run": "sim.experiment.runner",
         "sweep": "sim.experiment.sweep.runner",
     },

@@ -7,6 +7,7 @@ Verbs (``run`` is the default, so ``python run_sim.py shop.yaml`` runs ``shop.ya
     validate SCENARIO.yaml ...      check files, run nothing
     schema                          print the JSON Schema of the scenario format
     sweep SCENARIO.yaml ...         run the scenario's sweep grid (see sim.cli.sweep)
+    optimize SCENARIO.yaml ...      the best plan of its optimize block (see sim.cli.optimize)
 
 Exit status: 0 success, 2 bad input (a scenario, a flag, a file), 1 anything else.
 Nothing a user can get wrong ends in a traceback; set ``SIM_DEBUG=1`` to see one for
@@ -27,7 +28,7 @@ from sim.cli.status import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK
 
 __all__ = ["main"]
 
-VERBS = ("run", "validate", "schema", "sweep")
+VERBS = ("run", "validate", "schema", "sweep", "optimize")
 
 
 class BadInput(Exception):
@@ -85,7 +86,7 @@ def _parser() -> _Parser:
         description="Simulate business operations described in YAML scenario files.",
         epilog="run is the default verb: 'run_sim.py shop.yaml' runs shop.yaml.",
     )
-    verbs = parser.add_subparsers(dest="verb", metavar="{run,validate,schema,sweep}")
+    verbs = parser.add_subparsers(dest="verb", metavar="{run,validate,schema,sweep,optimize}")
 
     run = verbs.add_parser("run", help="run scenarios and write their results (the default)")
     run.add_argument("files", nargs="+", metavar="FILE", help="scenario files (YAML)")
@@ -123,6 +124,25 @@ def _parser() -> _Parser:
     sweep.add_argument("--replications", type=_count(1), metavar="N",
                        help="replications per point (default: the file's sweep or run block)")
     _add_set(sweep)
+
+    optimize = verbs.add_parser(
+        "optimize", help="find the best plan of a scenario's optimize block (resumable)"
+    )
+    optimize.add_argument("file", metavar="FILE", help="scenario file (YAML) with an optimize "
+                          "block")  # fmt: skip
+    optimize.add_argument("--out", metavar="DIR",
+                          help="where to write the decision (default: results/<name>-optimize/)")
+    optimize.add_argument("--budget", type=_count(2), metavar="N",
+                          help="at most this many replications in all (default: the block's)")
+    optimize.add_argument("--seed", type=_count(0), metavar="N",
+                          help="random seed (default: the file's run.seed)")
+    _add_set(optimize)
+    optimize.add_argument("--workers", type=_count(1), metavar="N",
+                          help="worker processes (default: every core; 1 runs in this process)")
+    optimize.add_argument("--scheduler", metavar="ADDRESS",
+                          help="a Dask scheduler to run on, like tcp://10.0.0.5:8786")
+    optimize.add_argument("--quiet", action="store_true",
+                          help="no progress bar; print only the conclusion and the files")
     return parser
 
 
@@ -151,7 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(_with_default_verb(args_list))
     except SystemExit as exit_:  # argparse: --help (0) or a bad flag (2)
         return int(exit_.code or 0)
-    commands = {"run": _run, "validate": _validate, "schema": _schema, "sweep": _sweep}
+    commands = {"run": _run, "validate": _validate, "schema": _schema, "sweep": _sweep,
+                "optimize": _optimize}  # fmt: skip
     return _guarded(commands[args.verb], args)
 
 
@@ -254,3 +275,9 @@ def _sweep(args: argparse.Namespace) -> int:
     from sim.cli.sweep import main as sweep_main
 
     return sweep_main(args)
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    from sim.cli.optimize import main as optimize_main
+
+    return optimize_main(args)

@@ -1,0 +1,200 @@
+"""The files and the figure of ``optimize``: ``decision.csv``, ``best.yaml``, ``decision.png``.
+
+:func:`decision_figure` draws, for each constraint, every candidate's objective (with its
+interval) against that constraint's measure (with its interval): the threshold is a
+dashed line with its tolerance band, candidates found infeasible or eliminated are grey,
+the feasible ones coloured, and the best one a large star, so a planner sees at a glance
+where the best plan sits and what it gives up. With no constraints, one panel shows the
+objective of every candidate.
+
+:func:`write_decision` writes every file at once, each one atomically (a file is either
+the old one or the new one, never half of one).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from sim.output.format import money_short
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from sim.experiment.optimize.results import Decision
+
+__all__ = ["FILES", "decision_figure", "format_decision", "write_decision"]
+
+#: The files :func:`write_decision` writes (``best.yaml`` only when a plan is feasible).
+FILES = ("decision.csv", "best.yaml", "decision.png", "run.json")
+
+_STYLE = {
+    "best": {"color": "tab:orange", "marker": "*", "s": 380, "zorder": 6,
+             "edgecolors": "black", "label": "best"},
+    "feasible": {"color": "tab:green", "marker": "o", "s": 60, "zorder": 4,
+                 "label": "feasible"},
+    "undecided": {"color": "tab:blue", "marker": "o", "s": 50, "zorder": 3,
+                  "label": "undecided (budget ran out)"},
+    "eliminated": {"color": "tab:grey", "marker": "o", "s": 40, "zorder": 2, "alpha": 0.7,
+                   "label": "eliminated (worse objective)"},
+    "infeasible": {"color": "lightgrey", "marker": "X", "s": 50, "zorder": 1,
+                   "label": "infeasible"},
+}  # fmt: skip
+
+
+def _is_fraction(text: str) -> bool:
+    return "%" in text
+
+
+def _axis_format(ax: Axes, axis: str, percent: bool, money: bool) -> None:
+    from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    if percent:
+        target.set_major_formatter(PercentFormatter(1.0))
+    elif money:
+        target.set_major_formatter(FuncFormatter(lambda v, _pos: money_short(v)))
+
+
+def decision_figure(decision: Decision) -> Figure:
+    """Each candidate's objective against each constraint's measure; the best marked."""
+    import matplotlib.pyplot as plt
+
+    plan = decision.plan
+    table = decision.table()
+    constraints = plan.constraints
+    panels = max(1, len(constraints))
+    fig, axes = plt.subplots(1, panels, figsize=(6.2 * panels + 1, 5.6), layout="constrained",
+                             squeeze=False)  # fmt: skip
+    objective = plan.objective_name
+    money = any(word in objective for word in ("income", "cost", "revenue", "margin", "lost"))
+    better = "higher is better \u2191" if plan.block.maximize else "lower is better \u2193"
+    for n, ax in enumerate(axes[0]):
+        if constraints:
+            c = constraints[n]
+            x = table[f"{c.measure}_mean"]
+            xerr = [x - table[f"{c.measure}_low"], table[f"{c.measure}_high"] - x]
+            percent = _is_fraction(c.text)
+            tol = decision.tolerances[c.text]
+            ax.axvline(c.value, color="black", linestyle="--", linewidth=1)
+            ax.axvspan(c.value - tol, c.value + tol, color="khaki", alpha=0.35, linewidth=0,
+                       label="threshold \u00b1 tolerance")  # fmt: skip
+            side = "right" if c.op == ">=" else "left"
+            ax.set_xlabel(f"{c.measure} (feasible to the {side} of the line: {c.text})")
+            _axis_format(ax, "x", percent, False)
+        else:
+            x = table["candidate"].astype(float)
+            xerr = None
+            ax.set_xlabel("candidate")
+        y = table["objective_mean"]
+        yerr = [y - table["objective_low"], table["objective_high"] - y]
+        ax.errorbar(x, y, yerr=_finite(yerr), xerr=_finite(xerr) if xerr else None, fmt="none",
+                    ecolor="grey", alpha=0.5, linewidth=1, zorder=0)  # fmt: skip
+        for status, style in _STYLE.items():
+            part = table["status"] == status
+            if part.any():
+                ax.scatter(x[part], y[part], **{**style, "label": f"{style['label']} "
+                                                f"({int(part.sum())})"})  # fmt: skip
+        best = decision.best_candidate
+        if best is not None:
+            row = table.set_index("candidate").loc[best]
+            px = row[f"{constraints[n].measure}_mean"] if constraints else float(best)
+            ax.annotate(plan.label(best), (px, row["objective_mean"]), xytext=(10, 10),
+                        textcoords="offset points", fontsize=9, weight="bold")  # fmt: skip
+        ax.set_ylabel(f"{objective.replace('_', ' ')} ({better})")
+        _axis_format(ax, "y", False, money)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="best")
+    fig.suptitle(_title(decision), fontsize=10)
+    plt.close(fig)
+    return fig
+
+
+def _finite(err: Any) -> Any:
+    import numpy as np
+
+    return None if err is None else [np.nan_to_num(np.asarray(e, dtype=float)) for e in err]
+
+
+def _title(decision: Decision) -> str:
+    plan = decision.plan
+    head = f"{plan.base.name}: {len(decision.table())} candidates evaluated, " \
+        f"{decision.replications_used} replications ({decision.stage})"  # fmt: skip
+    return f"{head}\n{_wrap(decision.conclusion, 150)}\nbars: {plan.block.confidence:.0%} " \
+        "confidence intervals of each candidate's means"  # fmt: skip
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
+
+
+def format_decision(decision: Decision) -> str:
+    """What the command line prints: the conclusion, the leading candidates, the nearest
+    ones when none is feasible."""
+    lines = [decision.conclusion]
+    if not decision.feasible_found:
+        lines.append("")
+        lines.append("The nearest candidates (missed_by: the shortfall in units of each "
+                     "constraint's tolerance):")  # fmt: skip
+        lines.append(_listing(decision.nearest, decision))
+    else:
+        used = decision.replications_used
+        lines.append(
+            f"{len(decision.table())} candidates evaluated with {used} replications "
+            f"({decision.stage}; budget {decision.plan.budget})."
+        )
+    return "\n".join(lines)
+
+
+def _listing(table: pd.DataFrame, decision: Decision) -> str:
+    columns = ["candidate", *decision.plan.keys, "replications", "status", "objective_mean",
+               *[f"{c.measure}_mean" for c in decision.plan.constraints], "missed_by"]  # fmt: skip
+    shown = table[[c for c in columns if c in table]]
+    return shown.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+
+
+def write_decision(decision: Decision, out: str | os.PathLike[str]) -> str:
+    """Write ``decision.csv``, ``best.yaml`` (when a plan is feasible), ``decision.png`` and
+    ``run.json`` into ``out``; return the folder. A ``best.yaml`` of an earlier run is
+    removed when no plan is feasible now."""
+    from sim._files import atomic_write
+    from sim.output.plots import png_bytes
+
+    folder = os.fspath(out)
+    os.makedirs(folder, exist_ok=True)
+    atomic_write(os.path.join(folder, "decision.csv"), decision.table().to_csv(index=False))
+    best_path = os.path.join(folder, "best.yaml")
+    scenario = decision.best_scenario
+    if scenario is not None:
+        atomic_write(best_path, best_yaml(decision))
+    elif os.path.exists(best_path):
+        os.unlink(best_path)
+    atomic_write(os.path.join(folder, "decision.png"), png_bytes(decision_figure(decision)))
+    atomic_write(os.path.join(folder, "run.json"), decision.record.to_json())
+    return folder
+
+
+def best_yaml(decision: Decision) -> str:
+    """The best plan as a runnable scenario file: the base with the values written in, a
+    comment saying where it came from and how sure it is."""
+    import yaml
+
+    scenario = decision.best_scenario
+    assert scenario is not None
+    data = scenario.raw
+    data.pop("extends", None)
+    values = json.dumps(decision.best, ensure_ascii=False)
+    head = [
+        f"# The best plan found by: run_sim.py optimize ({decision.record.started})",
+        f"# Decision values: {values}",
+        *[f"# {line}" for line in _wrap(decision.conclusion, 86).splitlines()],
+        "",
+    ]
+    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None,
+                          width=100)  # fmt: skip
+    return "\n".join(head) + body
