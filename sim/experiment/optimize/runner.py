@@ -143,7 +143,7 @@ class _Evaluator:
                          else f"; the model reports no {metric} for this scenario")  # fmt: skip
                 raise ScenarioError.one(
                     f"{metric}[{subject}] is not a measure of this scenario{known} "
-                    "(see docs/outputs.md, Measures)",
+                    "(see docs/outputs.md, Metrics)",
                     file=self.plan.file,
                     key="optimize",
                 )

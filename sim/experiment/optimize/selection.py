@@ -192,7 +192,7 @@ class Selection:
         """The first stage: ``x[i, j]`` and ``y[i, l, j]`` for every candidate ``i``,
         constraint ``l`` and replication ``j < n0``."""
         x = np.asarray(x, dtype=float)
-        y = np.asarray(y, dtype=float).reshape(self.k, len(self._q), -1)
+        y = np.asarray(y, dtype=float).reshape(self.k, len(self._q), x.shape[-1])
         if x.shape != (self.k, self.n0) or y.shape[2] != self.n0:
             raise ValueError(f"Selection.start: expected {self.k} x {self.n0} observations")
         diffs = x[:, None, :] - x[None, :, :]
