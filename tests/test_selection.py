@@ -1,4 +1,4 @@
-"""The selection procedure alone (Andradottir-Kim feasibility check + KN), on synthetic normal data."""
+"""The selection procedure alone (Andradottir-Kim feasibility check + KN), on normal data."""
 
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ def test_no_feasible_candidate_leaves_none_in_contention():
 
 
 def test_close_candidates_get_more_replications_than_clear_ones():
-    """Sequential allocation: the runner-up (1 delta behind) runs longer than one 10 delta behind."""
+    """Sequential allocation: a runner-up 1 delta behind runs longer than one 10 delta behind."""
     sel, _ = _run([0.0, 4.5, 5.0], [-3.0, -3.0, -3.0], delta=0.5, seed=3)
     runs = sel.replications()
     assert runs[1] > runs[0]
