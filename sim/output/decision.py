@@ -73,9 +73,10 @@ def decision_figure(decision: Decision) -> Figure:
     money = any(word in objective for word in ("income", "cost", "revenue", "margin", "lost"))
     better = "higher is better \u2191" if plan.block.maximize else "lower is better \u2193"
     for n, ax in enumerate(axes[0]):
+        clipped: list[tuple[Any, str]] = []
         if constraints:
             c = constraints[n]
-            x = table[f"{c.measure}_mean"]
+            x = table[f"{c.measure}_mean"].copy()
             xerr = [x - table[f"{c.measure}_low"], table[f"{c.measure}_high"] - x]
             percent = _is_fraction(c.text)
             tol = decision.tolerances[c.text]
@@ -85,6 +86,9 @@ def decision_figure(decision: Decision) -> Figure:
             side = "right" if c.op == ">=" else "left"
             ax.set_xlabel(f"{c.measure} (feasible to the {side} of the line: {c.text})")
             _axis_format(ax, "x", percent, False)
+            x, clipped = _clip(x, table["status"], c.value, tol)
+            for i, _text in clipped:  # an interval of a point drawn at the edge means nothing
+                xerr[0][i] = xerr[1][i] = 0.0
         else:
             x = table["candidate"].astype(float)
             xerr = None
@@ -98,19 +102,50 @@ def decision_figure(decision: Decision) -> Figure:
             if part.any():
                 ax.scatter(x[part], y[part], **{**style, "label": f"{style['label']} "
                                                 f"({int(part.sum())})"})  # fmt: skip
+        for i, text in clipped:
+            ax.annotate(text, (x[i], y[i]), xytext=(0, -12), textcoords="offset points",
+                        fontsize=7, ha="center", color="dimgrey")  # fmt: skip
         best = decision.best_candidate
         if best is not None:
-            row = table.set_index("candidate").loc[best]
-            px = row[f"{constraints[n].measure}_mean"] if constraints else float(best)
-            ax.annotate(plan.label(best), (px, row["objective_mean"]), xytext=(10, 10),
-                        textcoords="offset points", fontsize=9, weight="bold")  # fmt: skip
+            position = table.index[table["candidate"] == best][0]
+            px, py = float(x[position]), float(y[position])
+            if not decision.guaranteed:
+                ax.scatter([px], [py], marker="*", s=380, facecolors="none",
+                           edgecolors="black", zorder=7,
+                           label="leader so far (no guarantee)")  # fmt: skip
+            ax.annotate("best" if decision.guaranteed else "leader", (px, py),
+                        xytext=(0, 14), textcoords="offset points", fontsize=9,
+                        weight="bold", ha="center")  # fmt: skip
         ax.set_ylabel(f"{objective.replace('_', ' ')} ({better})")
         _axis_format(ax, "y", False, money)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="best")
-    fig.suptitle(_title(decision), fontsize=10)
+    best = decision.best_candidate
+    if best is not None:  # the plan in words, under the panels: no label crowds a panel
+        values = "   ".join(f"{k} = {v}" for k, v in plan.candidates[best].items())
+        word = "Best plan" if decision.guaranteed else "Leader so far (no guarantee)"
+        fig.supxlabel(f"{word}: {values}", fontsize=10, weight="bold")
+    fig.suptitle(_title(decision, int(fig.get_figwidth() * 11)), fontsize=10)
     plt.close(fig)
     return fig
+
+
+def _clip(x: pd.Series, status: pd.Series, threshold: float,
+          tolerance: float) -> tuple[pd.Series, list[tuple[Any, str]]]:  # fmt: skip
+    """Keep the axis on what matters: candidates far beyond the others (an unstable queue's
+    wait) are drawn at the edge, with their value written under them."""
+    import numpy as np
+
+    keep = status.isin(["best", "feasible", "eliminated"])
+    near = np.abs(x[keep] - threshold).max() if keep.any() else 0.0
+    span = max(8.0 * tolerance, 3.0 * float(near if np.isfinite(near) else 0.0))
+    low, high = threshold - span, threshold + span
+    clipped = []
+    shown = x.clip(low, high)
+    for i in x.index:
+        if x[i] != shown[i]:
+            clipped.append((i, f"{x[i]:.3g} \u2192" if x[i] > high else f"\u2190 {x[i]:.3g}"))
+    return shown, clipped
 
 
 def _finite(err: Any) -> Any:
@@ -119,11 +154,11 @@ def _finite(err: Any) -> Any:
     return None if err is None else [np.nan_to_num(np.asarray(e, dtype=float)) for e in err]
 
 
-def _title(decision: Decision) -> str:
+def _title(decision: Decision, width: int) -> str:
     plan = decision.plan
     head = f"{plan.base.name}: {len(decision.table())} candidates evaluated, " \
         f"{decision.replications_used} replications ({decision.stage})"  # fmt: skip
-    return f"{head}\n{_wrap(decision.conclusion, 150)}\nbars: {plan.block.confidence:.0%} " \
+    return f"{head}\n{_wrap(decision.conclusion, width)}\nbars: {plan.block.confidence:.0%} " \
         "confidence intervals of each candidate's means"  # fmt: skip
 
 

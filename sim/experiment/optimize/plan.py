@@ -107,8 +107,10 @@ class OptimizePlan:
         return self._built[candidate]
 
     def label(self, candidate: int) -> str:
-        """``agents=9, S=250``: the values of a candidate, keys shortened to their last part."""
-        return ", ".join(f"{_short(k)}={v}" for k, v in self.candidates[candidate].items())
+        """``agents.headcount=9, widget.policy.S=250``: a candidate's values, each key
+        shortened to the fewest last parts (at least two) that tell the keys apart."""
+        names = short_names(self.keys)
+        return ", ".join(f"{names[k]}={v}" for k, v in self.candidates[candidate].items())
 
     def identity(self) -> dict[str, Any]:
         """What makes two optimizations the same (for the resumable store): the base
@@ -123,11 +125,25 @@ class OptimizePlan:
         return identity
 
 
-def _short(key: str) -> str:
-    """The last two parts of a dotted key, or its last part when it is a name
-    (``staff.agents.headcount`` -> ``agents.headcount``)."""
-    parts = key.split(".")
-    return ".".join(parts[-2:]) if len(parts) > 1 else key
+def short_names(keys: Sequence[str]) -> dict[str, str]:
+    """Each dotted key shortened to its fewest last parts (at least two, and never starting
+    with a list index) that no other key ends with.
+
+    >>> list(short_names(["staff.a.shifts.0.headcount", "staff.b.shifts.0.headcount"]).values())
+    ['a.shifts.0.headcount', 'b.shifts.0.headcount']
+    """
+    names = {}
+    for key in keys:
+        parts = key.split(".")
+        for n in range(min(2, len(parts)), len(parts) + 1):
+            tail = parts[-n:]
+            if tail[0].isdigit():
+                continue
+            text = ".".join(tail)
+            if not any(other != key and other.split(".")[-n:] == tail for other in keys):
+                break
+        names[key] = text
+    return names
 
 
 def plan_optimize(
