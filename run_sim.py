@@ -1,5 +1,11 @@
 """Command-line entry point: ``python run_sim.py SCENARIO.yaml`` (see ``sim.cli.app``)."""
-from sim.cli import main
 
-if __name__ == "__main__":  # worker processes re-import this file: they must not run main()
+import sys
+
+if __name__ == "__main__":
+    try:
+        from sim.cli import main
+    except KeyboardInterrupt:  # Ctrl-C while Python was still starting: nothing was done
+        print("interrupted: nothing was written", file=sys.stderr)
+        raise SystemExit(130) from None
     raise SystemExit(main())

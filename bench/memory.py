@@ -2,6 +2,15 @@
 
     python bench/memory.py                     # 1 and 10 years of scenarios/ecommerce.yaml
     python bench/memory.py --years 1 10 --no-tracemalloc
+    python bench/memory.py --explode           # an exploding queue, horizons 30d to 100y
+
+``--explode`` (issue #12): a desk offered 100 times what it can do (1000 calls an hour,
+one agent serving 10), so its queue grows by some 24,000 calls a day. Each horizon is
+one replication in a fresh process; it prints where the run stopped, the calls waiting
+then, the peak RSS and the CPU seconds. With ``run.max_waiting`` (default 100,000) the
+replication stops on day 4 whatever the horizon, so the peak stays flat; with the guard
+lifted (``--no-guard``: max_waiting 10**9, short horizons only) memory grows with the
+horizon, about 0.5 KB per waiting call.
 
 Each length of run is simulated in a fresh ``python`` process (see
 ``bench/ecommerce.py``, whose :func:`measure` this uses): one replication of the
@@ -24,6 +33,8 @@ flight take memory, and those do not grow with the horizon.
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -32,6 +43,43 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ecommerce import measure  # noqa: E402
 
 TARGET = 1.10
+ROOT = Path(__file__).resolve().parents[1]
+
+EXPLODING = """\
+name: exploding
+run: {{horizon: {horizon}, replications: 1, max_waiting: {max_waiting}}}
+demand: {{arrivals: {{rate: 1000/h}}}}
+staff: {{desk: {{headcount: 1}}}}
+process: [{{step: serve, staff: desk, time: {{dist: exponential, mean: 6min}}}}]
+"""
+
+_CHILD = """
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[2])
+import sim
+from sim.model.build import simulate
+scenario = sim.loads(sys.argv[1])
+c0 = time.process_time()
+out = simulate(scenario, 0)
+print(json.dumps({"unstable": out.unstable, "cpu_s": time.process_time() - c0,
+                  "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def explode(horizons: list[str], max_waiting: int) -> None:
+    """One replication of the exploding desk per horizon, each in a fresh process."""
+    print("| horizon | run.max_waiting | stopped at day | calls waiting then | peak RSS MiB "
+          "| CPU s |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for horizon in horizons:
+        text = EXPLODING.format(horizon=horizon, max_waiting=max_waiting)
+        done = subprocess.run([sys.executable, "-c", _CHILD, text, str(ROOT)],
+                              capture_output=True, text=True, check=True)
+        r = json.loads(done.stdout)
+        day, waiting = ("-", "-") if r["unstable"] is None else (
+            f"{r['unstable'][0] / 24:.1f}", f"{r['unstable'][1]:,}")
+        print(f"| {horizon} | {max_waiting:,} | {day} | {waiting} | "
+              f"{r['maxrss_kib'] / 1024:.1f} | {r['cpu_s']:.1f} |", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -40,7 +88,17 @@ def main(argv: list[str] | None = None) -> None:
                         help="lengths of run in simulated years (default: 1 10)")
     parser.add_argument("--no-tracemalloc", action="store_true",
                         help="only ru_maxrss (skips the slow traced runs)")
+    parser.add_argument("--explode", action="store_true",
+                        help="an exploding queue at growing horizons (run.max_waiting)")
+    parser.add_argument("--no-guard", action="store_true",
+                        help="with --explode: max_waiting 10**9 (default horizons 2d 8d 32d)")
+    parser.add_argument("--horizons", nargs="+",
+                        help="with --explode: horizons (default 30d 1y 10y 100y)")
     args = parser.parse_args(argv)
+    if args.explode:
+        default = ["2d", "8d", "32d"] if args.no_guard else ["30d", "1y", "10y", "100y"]
+        explode(args.horizons or default, 10**9 if args.no_guard else 100_000)
+        return
 
     rows = []
     for years in args.years:

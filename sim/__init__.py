@@ -11,6 +11,7 @@ see ``pyproject.toml``):
     sim.cli          the command line
     sim.output       tables, figures and files: the only code that prints or writes
     sim.experiment   replications, statistics, sweeps, on local cores or Dask
+    sim.data         files of past orders: read and checked once, cached for the workers
     sim.model        the SimPy engine: one replication in, plain rows out
     sim.scenario     the scenario format: YAML, units, validated inert models
     sim.errors, sim.theory, sim._files, sim._lazy   small leaves used by all
@@ -29,11 +30,13 @@ from sim._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from sim.errors import ScenarioError, SimulationError
+    from sim.experiment.fit import fit
     from sim.experiment.optimize.results import Decision
     from sim.experiment.optimize.runner import optimize
     from sim.experiment.results import Results
     from sim.experiment.runner import run
     from sim.experiment.sweep.runner import SweepResults, sweep
+    from sim.scenario.checks import check
     from sim.scenario.loader import load, loads
     from sim.scenario.models import Scenario
 
@@ -50,6 +53,8 @@ __all__ = [
     "SimulationError",
     "SweepResults",
     "__version__",
+    "check",
+    "fit",
     "load",
     "loads",
     "optimize",
@@ -67,6 +72,8 @@ __getattr__, __dir__ = lazy_exports(
         "ScenarioError": "sim.errors",
         "SimulationError": "sim.errors",
         "SweepResults": "sim.experiment.sweep.runner",
+        "check": "sim.scenario.checks",
+        "fit": "sim.experiment.fit",
         "load": "sim.scenario.loader",
         "loads": "sim.scenario.loader",
         "optimize": "sim.experiment.optimize.runner",

@@ -195,7 +195,8 @@ def test_an_unexpected_error_exits_1_with_one_line(monkeypatch, capsys):
 
     monkeypatch.setattr(sim.experiment.runner, "run", crash)
     monkeypatch.delenv("SIM_DEBUG", raising=False)
-    assert main([ECOMMERCE, "--quiet"]) == 1
+    # Without its variants the example has notes only, which --quiet does not print.
+    assert main([ECOMMERCE, "--set", "variants={}", "--quiet"]) == 1
     err = capsys.readouterr().err
     assert err.splitlines() == [
         "error: the model fell over",
@@ -211,18 +212,25 @@ def test_sim_debug_shows_the_traceback(monkeypatch, capsys):
     assert "Traceback (most recent call last)" in capsys.readouterr().err
 
 
-def test_validate_prints_ok_per_good_file_and_problems_to_stderr(broken, capsys):
+@pytest.fixture
+def desk(tmp_path):
+    path = tmp_path / "desk.yaml"
+    path.write_text(DESK)
+    return str(path)
+
+
+def test_validate_prints_ok_per_good_file_and_problems_to_stderr(desk, broken, capsys):
     """validate: 'FILE: ok' on stdout for each good file, problems on stderr, exit 2 if any."""
-    assert main(["validate", ECOMMERCE, broken]) == 2
+    assert main(["validate", desk, broken]) == 2
     captured = capsys.readouterr()
-    assert captured.out == f"{ECOMMERCE}: ok\n"
+    assert captured.out == f"{desk}: ok\n"
     assert captured.err.startswith(f"{broken}:4: demand.arrivals.rate:")
 
 
-def test_validate_exits_0_when_every_file_is_good(capsys):
+def test_validate_exits_0_when_every_file_is_good(desk, capsys):
     """validate of good files only: exit 0."""
-    assert main(["validate", ECOMMERCE]) == 0
-    assert capsys.readouterr().out == f"{ECOMMERCE}: ok\n"
+    assert main(["validate", desk]) == 0
+    assert capsys.readouterr().out == f"{desk}: ok\n"
 
 
 def test_schema_prints_the_json_schema(capsys):
@@ -265,6 +273,127 @@ def test_folder_name_keeps_safe_characters_and_adds_a_suffix_once():
     assert folder_name("shop-sweep", "-sweep") == "shop-sweep"
 
 
+# --------------------------------------------------------------------------- guard rails
+OVERLOADED = DESK.replace("rate: 5/h", "rate: 50/h")  # 50 × 20min = 16.7 h of work an hour for 2
+
+
+@pytest.fixture
+def overloaded(tmp_path):
+    path = tmp_path / "overloaded.yaml"
+    path.write_text(OVERLOADED)
+    return str(path)
+
+
+OVERLOAD = "staff.agents: answer needs 833% of the on-duty hours of agents over the week"
+
+
+def test_validate_prints_the_overload_after_ok_and_exits_0(overloaded, capsys):
+    """validate of a file that runs but cannot work: ok, then the warning naming both figures."""
+    assert main(["validate", overloaded]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{overloaded}: ok"
+    assert lines[1].startswith(f"warning: {overloaded}:6: {OVERLOAD} (2,800 h of work, 336 h on")
+
+
+def test_run_warns_before_running_under_the_table_and_in_run_json(overloaded, tmp_path, capsys,
+                                                                  quick_figures):
+    """run prints the overload before it starts, as the table's footnote and into run.json."""
+    out = tmp_path / "out"
+    assert main([overloaded, "--workers", "1", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"warning: {overloaded}:6: {OVERLOAD}")
+    table, _, _ = captured.out.partition("Results written to")
+    footnote = f"Found before the run (also in run.json):\n  warning: {overloaded}:6: {OVERLOAD}"
+    assert footnote in table
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    (warning,) = record["warnings"]
+    assert OVERLOAD in warning
+
+
+def test_version_prints_the_tool_and_its_version(capsys):
+    """--version prints 'opsim X.Y.Z' and exits 0, with or without a verb after it."""
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"opsim {sim.__version__}\n"
+
+
+def test_help_names_the_command_as_it_was_typed(monkeypatch, capsys):
+    """Run as the console script ``sim``, the usage line says ``usage: sim``."""
+    monkeypatch.setattr(sys, "argv", ["/somewhere/bin/sim", "--help"])
+    assert main(["--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage: sim ")
+
+
+def test_run_variants_runs_the_base_and_only_those(tmp_path, spy, quick_figures):
+    """--variants peak_season,faster_supplier runs the base and those two, in file order."""
+    argv = [ECOMMERCE, *SMALL, "--variants", "peak_season,faster_supplier",
+            "--out", str(tmp_path / "o"), "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    ((_, results),) = spy
+    assert results.names == ["ecommerce-baseline", "faster_supplier", "peak_season"]
+
+
+def test_run_variants_empty_runs_the_base_alone(tmp_path, spy, quick_figures):
+    """--variants '' runs the base without any variant."""
+    assert main([ECOMMERCE, *SMALL, "--variants", "", "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    ((_, results),) = spy
+    assert results.names == ["ecommerce-baseline"]
+
+
+def test_run_variants_with_an_unknown_name_exits_2_and_lists_the_known(capsys):
+    """A variant the files do not have is bad input: exit 2, the name and the known ones."""
+    assert main([ECOMMERCE, "--variants", "peak_seasons"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('--variants: no variant "peak_seasons" (did you mean "peak_season"?)')
+    assert "known: two_more_pickers, higher_reorder_point, faster_supplier, peak_season" in err
+
+
+def test_validate_applies_set(desk, capsys):
+    """validate --set checks the changed scenario: ten times the demand is an overload."""
+    assert main(["validate", desk, "--set", "demand.arrivals.rate=50/h"]) == 0
+    assert OVERLOAD in capsys.readouterr().out
+
+
+def test_set_reaches_a_value_of_a_variant(tmp_path, spy, quick_figures):
+    """--set variants.peak_season.demand.arrivals.rate=450/day changes that variant's change."""
+    argv = [ECOMMERCE, *SMALL, "--variants", "peak_season", "--set",
+            "variants.peak_season.demand.arrivals.rate=450/day",
+            "--out", str(tmp_path / "o"), "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    ((_, results),) = spy
+    assert results.scenarios[1].demand[0].arrivals.rate == pytest.approx(450 / 24)
+
+
+def test_sweep_seed_and_horizon_replace_the_files_run_settings(tmp_path, monkeypatch):
+    """sweep --seed 9 --horizon 2d plans the sweep on a scenario with that seed and horizon."""
+    import sim.experiment.sweep.runner as runner
+
+    seen = []
+
+    def plan_sweep(scenario, **kwargs):
+        seen.append(scenario.run)
+        raise KeyboardInterrupt  # enough: the plan is what this test is about
+
+    monkeypatch.setattr(runner, "plan_sweep", plan_sweep)
+    path = tmp_path / "desk.yaml"
+    path.write_text(DESK + "sweep: {grid: {staff.agents.headcount: [2, 3]}}\n")
+    main(["sweep", str(path), "--seed", "9", "--horizon", "2d", "--out", str(tmp_path / "o")])
+    ((run,),) = [seen]
+    assert (run.seed, run.horizon) == (9, 48.0)
+
+
+def test_scheduler_without_dask_installed_exits_2_with_the_install_command(tmp_path, monkeypatch,
+                                                                           capsys):
+    """--scheduler needs the dask extra: without it, exit 2 and how to install it."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "distributed" else real(name)
+    )
+    path = tmp_path / "desk.yaml"
+    path.write_text(DESK + "sweep: {grid: {staff.agents.headcount: [2, 3]}}\n")
+    assert main(["sweep", str(path), "--scheduler", "tcp://nowhere:8786"]) == 2
+    assert 'pip install "opsim[dask]"' in capsys.readouterr().err
 def test_precision_runs_replications_until_met_and_records_it(tmp_path, capsys, quick_figures):
     """--precision 5% sets replications: auto; run.json holds the target and what was reached."""
     path = tmp_path / "desk.yaml"

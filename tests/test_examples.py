@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from sim.model.build import simulate
+from sim.data.store import prepare, read_book, simulate
 from sim.scenario.loader import load
-from sim.scenario.models import Scenario, StaffPool
+from sim.scenario.models import DemandStream, Scenario, StaffPool
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "scenarios"
@@ -53,12 +53,24 @@ def on_duty_hours_per_week(pool: StaffPool) -> float:
     return sum(shift.headcount * shift.length * len(shift.days) for shift in pool.shifts)
 
 
+def orders_and_units(stream: DemandStream) -> tuple[float, float]:
+    """Orders per week and units per order of a channel: its rate and distributions, or for
+    a channel of past orders, the mean over its file."""
+    if stream.arrivals is not None:
+        # Rates are per hour; the weekly mean is the rate.
+        return stream.arrivals.rate * 168.0, _mean(stream.lines) * _mean(stream.quantity)
+    assert stream.data_file is not None
+    book = read_book(stream.data_file).for_channel(stream.name)
+    weeks = ((book.last_date() - book.first_date()).days + 1) / 7
+    return len(book) / weeks, float(book.quantity.sum()) / len(book)
+
+
 def offered_hours_per_week(scenario: Scenario, pool_name: str) -> float:
     """Worker-hours of work the demand brings to a pool in a week (no abandonment, no losses)."""
     hours = 0.0
     for stream in scenario.demand:
-        orders = stream.arrivals.rate * 168.0  # rates are per hour; the weekly mean is the rate
-        units = _mean(stream.lines) * _mean(stream.quantity) if scenario.products else 0.0
+        orders, units = orders_and_units(stream)
+        units = units if scenario.products else 0.0
         for step in scenario.steps:
             if step.staff == pool_name:
                 assert step.time is not None
@@ -159,6 +171,7 @@ def test_staff_can_keep_up_on_average(path: Path) -> None:
 
 # --------------------------------------------------------------------------- running
 def _simulate(scenario: Scenario) -> dict[tuple[str, str], float]:
+    prepare([scenario])  # the orders files of replay and resample channels
     output = simulate(scenario, 0)
     return {(metric, subject): value for metric, subject, value, _unit in output.metrics}
 

@@ -257,7 +257,7 @@ def test_value_error_message_is_cleaned() -> None:
     text = SHOP.replace("horizon: 30d", "horizon: 30")
     assert _problems(text) == [
         'shop.yaml:3: run.horizon: expected a duration with its unit, like "45s", "15min", '
-        '"2h", "3d" or "1w" (got 30)'
+        '"2h", "3d", "1w" or "1y" (got 30)'
     ]
 
 
@@ -392,7 +392,7 @@ def test_override_invalid_value_is_located_at_set() -> None:
     """A value from --set that is invalid is reported in --set, not at the file's line."""
     assert _problems(SHOP, ("run.horizon=30",)) == [
         '--set: run.horizon: expected a duration with its unit, like "45s", "15min", "2h", '
-        '"3d" or "1w" (got 30)'
+        '"3d", "1w" or "1y" (got 30)'
     ]
 
 

@@ -415,10 +415,13 @@ def test_stock_and_staff_levels_stay_consistent_in_any_combination(
 )
 def test_skipping_the_series_changes_no_metric(path):
     """simulate(series=False) returns exactly the metric rows of a run that samples levels."""
+    from sim.data.store import prepare
+    from sim.data.store import simulate as simulate_with_orders  # replay examples too
     from sim.scenario.loader import load
 
     scenario = load(path).with_changes({"run.horizon": "10d", "run.warmup": "2d"})
-    with_series = simulate(scenario, 1)
-    without = simulate(scenario, 1, series=False)
+    prepare([scenario])
+    with_series = simulate_with_orders(scenario, 1)
+    without = simulate_with_orders(scenario, 1, series=False)
     assert with_series.series and not without.series
     assert without.metrics == with_series.metrics

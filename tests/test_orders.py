@@ -111,3 +111,58 @@ def test_a_channel_with_rate_zero_sends_no_orders():
     """A rate of 0/h means no orders at all."""
     m = metrics(shop({"arrivals": {"rate": "0/h"}}))
     assert m["orders_arrived", "all"] == 0
+
+
+# --------------------------------------------------------------------------- units and per_unit
+def one_order_cycle(demand, process, products=None):
+    """The cycle time of one order placed at hour 1, with a free worker at every step."""
+    from sim.model.build import Model
+
+    data = {
+        "name": "units-test",
+        "run": {"horizon": "1d"},
+        "demand": {"arrivals": {"rate": "0/h"}, **demand},
+        "staff": {"desk": {"headcount": 1}},
+        "process": process,
+    }
+    if products:
+        data["products"] = products
+    model = Model(Scenario.model_validate(data), 0)
+    model.channels[0].order_at(1.0)
+    model.run()
+    return model.metrics()["cycle_time_mean_h", "all"]
+
+
+def test_per_unit_counts_the_units_of_an_order_without_products():
+    """A service order of 2 lines of 3 items takes time + 6 × per_unit (1h + 6 × 10min)."""
+    process = [{"step": "serve", "staff": "desk", "time": "1h", "per_unit": "10min"}]
+    hours = one_order_cycle({"lines": 2, "quantity": 3}, process)
+    assert hours == pytest.approx(2.0)
+
+
+def test_an_order_without_products_has_one_unit_by_default():
+    """With the default lines and quantity (1 and 1), per_unit is added once."""
+    process = [{"step": "serve", "staff": "desk", "time": "1h", "per_unit": "30min"}]
+    assert one_order_cycle({}, process) == pytest.approx(1.5)
+
+
+LOST_SALES = {"quantity": 5, "when_out_of_stock": "lost"}
+TWO_IN_STOCK = {"a": {"price": 1.0, "unit_cost": 0.0, "initial_stock": 2}}
+
+
+def test_after_allocation_per_unit_counts_only_the_units_that_ship():
+    """5 units demanded, 2 in stock, lost sales: a step after allocation takes 1h + 2 × 1h."""
+    process = [
+        {"step": "allocate"},
+        {"step": "pick", "staff": "desk", "time": "1h", "per_unit": "1h"},
+    ]
+    assert one_order_cycle(LOST_SALES, process, TWO_IN_STOCK) == pytest.approx(3.0)
+
+
+def test_before_allocation_per_unit_counts_every_unit_demanded():
+    """The same order at a step before allocation takes 1h + 5 × 1h."""
+    process = [
+        {"step": "check", "staff": "desk", "time": "1h", "per_unit": "1h"},
+        {"step": "allocate"},
+    ]
+    assert one_order_cycle(LOST_SALES, process, TWO_IN_STOCK) == pytest.approx(6.0)

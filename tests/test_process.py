@@ -136,6 +136,15 @@ POOLS = st.one_of(
         lambda start, length, n: {"shifts": [{
             "start": f"{start:02d}:00", "end": f"{(start + length) % 24:02d}:00", "headcount": n}]},
         st.integers(0, 23), st.integers(1, 23), st.integers(1, 3)),
+    # Two shifts handing over: the outgoing workers finish on overtime.
+    st.builds(
+        lambda start, first, second, n, m: {"shifts": [
+            {"start": f"{start:02d}:00", "end": f"{(start + first) % 24:02d}:00", "headcount": n},
+            {"start": f"{(start + first) % 24:02d}:00",
+             "end": f"{(start + first + second) % 24:02d}:00", "headcount": m},
+        ]},
+        st.integers(0, 23), st.integers(1, 11), st.integers(1, 11), st.integers(1, 3),
+        st.integers(0, 3)),
 )
 
 
@@ -172,12 +181,37 @@ def test_every_order_is_accounted_for(pools, steps, patience, rate, seed):
     live = sum(
         sum(1 for o in pool.queue if o.waiting_in is not None) for pool in model.pools.values()
     )
-    busy = sum(pool.busy for pool in model.pools.values())
+    working = sum(pool.working for pool in model.pools.values())
     assert waiting == live
-    assert flow.arrived == flow.completed + flow.balked + flow.abandoned + waiting + busy
+    assert flow.arrived == flow.completed + flow.balked + flow.abandoned + waiting + working
     assert flow.balked == sum(step.balked for step in model.steps)
     for pool in model.pools.values():
-        assert pool.busy <= pool.on_duty or pool.overtime_level.level == pool.busy - pool.on_duty
-        assert pool.busy_level.level == pool.busy
+        assert 0 <= pool.busy <= pool.on_duty
+        assert pool.overtime_level.level == pool.overtime >= 0
+        assert pool.busy_level.level == pool.busy + pool.overtime
         if pool.busy < pool.on_duty:  # work-conserving: no one waits while a worker is free
             assert all(o.waiting_in is None for o in pool.queue)
+
+
+def test_queue_limit_counts_only_the_orders_waiting_at_its_own_step():
+    """In a pool shared by two steps, orders waiting at the other step do not fill this
+    step's queue: with queue_limit 1 the third order waits and only the fourth balks."""
+    process = [
+        {"step": "take", "staff": "desk", "time": "1h", "queue_limit": 1},
+        {"step": "do", "staff": "desk", "time": "3h"},
+    ]
+    m = build(process, ONE_DESK, orders=(0.0, 0.5, 1.5, 1.7))
+    # At 1.5 the only order waiting is the first, at "do": "take" has room for the third.
+    assert m["balk_rate", "take"] == pytest.approx(1 / 4)
+    assert m["orders_completed", "all"] == 3
+
+
+def test_on_overtime_no_worker_is_free_so_orders_queue_up_to_the_limit():
+    """After a shift ends, a worker still finishing a task is not free: the next order waits
+    (up to queue_limit) for the next shift, and the one after balks."""
+    staff = {"desk": {"shifts": [{"start": "08:00", "end": "10:00", "headcount": 1}]}}
+    process = [{"step": "serve", "staff": "desk", "time": "2h", "queue_limit": 1}]
+    m = build(process, staff, horizon="2d", orders=(9.0, 10.5, 10.75))
+    # 09:00-11:00 on overtime; the 10:30 order waits until Tuesday 08:00; 10:45 balks.
+    assert m["balk_rate", "serve"] == pytest.approx(1 / 3)
+    assert m["wait_mean_h", "serve"] == pytest.approx((0.0 + (32.0 - 10.5)) / 2)

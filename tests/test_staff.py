@@ -127,3 +127,62 @@ def test_weekly_shifts_repeat_every_week():
     ]}}
     m = build(staff, horizon="2w")
     assert m["cost_labor", "desk"] == pytest.approx(2 * (5 * 8 * 6 + 5 * 8 * 3 + 4 * 2))
+
+
+# --------------------------------------------------------------------------- hand-over rules
+HAND_OVER = {"desk": {"wage": "10/h", "shifts": [
+    {"days": ["mon"], "start": "08:00", "end": "16:00", "headcount": 1},
+    {"days": ["mon"], "start": "16:00", "end": "24:00", "headcount": 1}]}}
+OVERLAPPING = {"desk": {"wage": "10/h", "shifts": [
+    {"days": ["mon"], "start": "08:00", "end": "16:00", "headcount": 1},
+    {"days": ["mon"], "start": "08:00", "end": "20:00", "headcount": 1}]}}
+
+
+def test_the_incoming_shift_starts_on_waiting_work_while_the_outgoing_one_finishes():
+    """At a 16:00 hand-over the evening worker takes the waiting order at once; the day worker
+    finishes the 15:00-17:00 task on overtime."""
+    m = build(HAND_OVER, horizon="1d", orders=(15.0, 15.5))
+    # Order 1: 15:00-17:00 (1h overtime). Order 2: waits 15:30-16:00, served 16:00-18:00.
+    assert m["wait_mean_h", "serve"] == pytest.approx((0.0 + 0.5) / 2)
+    assert m["cycle_time_mean_h", "all"] == pytest.approx((2.0 + 2.5) / 2)
+    assert m["cost_labor", "desk"] == pytest.approx(10.0 * (16.0 + 1.5 * 1.0))
+
+
+def test_the_workers_going_off_duty_are_the_ones_whose_tasks_end_first():
+    """When one of two busy workers goes off duty at 16:00, the first task to end (16:30) is
+    the last of that shift: its worker goes home, and the queued order waits for 17:00."""
+    m = build(OVERLAPPING, horizon="1d", orders=(14.5, 15.0, 15.5))
+    # Tasks 14:30-16:30 and 15:00-17:00; the third order waits 15:30-17:00.
+    assert m["wait_mean_h", "serve"] == pytest.approx((0.0 + 0.0 + 1.5) / 3)
+    assert m["cost_labor", "desk"] == pytest.approx(10.0 * (8.0 + 12.0 + 1.5 * 0.5))
+
+
+def test_idle_workers_go_off_duty_before_busy_ones():
+    """With one of two workers idle when a shift ends, the idle one leaves: no overtime, and
+    the busy one stays on duty."""
+    m = build(OVERLAPPING, horizon="1d", orders=(15.0, 16.25))
+    # The 16:15 order waits for the remaining worker, free at 17:00.
+    assert m["wait_mean_h", "serve"] == pytest.approx((0.0 + 0.75) / 2)
+    assert m["cost_labor", "desk"] == pytest.approx(10.0 * (8.0 + 12.0))
+
+
+def test_a_24_hour_shift_on_consecutive_days_goes_on_without_a_hand_over():
+    """A 00:00-24:00 shift on Monday and Tuesday is one stretch: no overtime at midnight and no
+    fresh worker for the order waiting since 23:30."""
+    staff = {"desk": {"wage": "10/h", "shifts": [
+        {"days": ["mon", "tue"], "start": "00:00", "end": "24:00", "headcount": 1}]}}
+    m = build(staff, horizon="2d", orders=(23.0, 23.5))
+    assert m["wait_mean_h", "serve"] == pytest.approx((0.0 + 1.5) / 2)
+    assert m["cost_labor", "desk"] == pytest.approx(10.0 * 48.0)
+
+
+def test_weekly_changes_keep_the_outgoing_and_incoming_workers_apart():
+    """A hand-over from 6 day workers to 3 evening workers is 6 leaving and 3 joining."""
+    from sim.scenario.roster import weekly_changes
+
+    on_duty, changes = weekly_changes([
+        Shift(days=["mon"], start="08:00", end="16:00", headcount=6),
+        Shift(days=["mon"], start="16:00", end="24:00", headcount=3),
+    ])
+    assert on_duty == 0
+    assert changes == [(8.0, 0, 6), (16.0, 6, 3), (24.0, 3, 0)]

@@ -308,3 +308,11 @@ def test_parse_value_reports_syntax_errors() -> None:
     """An unclosed list is a ValueError with YAML's reason."""
     with pytest.raises(ValueError, match="YAML syntax error"):
         parse_value("[1, 2")
+
+
+def test_an_odd_space_in_a_comment_is_not_blamed_for_a_syntax_error():
+    """A non-breaking space in a comment above an unclosed bracket: the bracket is reported."""
+    text = "name: x\nrun: {horizon: 7d,\n# a comment\u00a0with a pasted space\ndemand: 1\n"
+    with pytest.raises(ScenarioError) as info:
+        parse_document(text, "shop.yaml")
+    assert "non-breaking" not in str(info.value)

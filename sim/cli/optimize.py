@@ -12,7 +12,8 @@ replication: the same command run again after Ctrl-C or a kill goes on from ther
 
 Exit status: 0 a best plan (also when the budget ran out first: then the conclusion
 says that nothing is guaranteed), 3 no candidate is feasible (the nearest are listed),
-2 bad input (a scenario, a flag, an ``--out`` folder holding another optimization),
+2 bad input (a scenario, a flag, an ``--out`` folder holding another optimization, a
+budget estimated at more than an hour of work without ``--force``),
 130 interrupted, 1 anything else.
 """
 
@@ -44,6 +45,7 @@ def main(args: argparse.Namespace) -> int:
     import matplotlib
 
     from sim.errors import ScenarioError, SweepLockedError, SweepMismatchError
+    from sim.experiment.estimate import RunTooLong
     from sim.experiment.optimize.plan import plan_optimize
     from sim.experiment.optimize.runner import optimize
     from sim.output.decision import FILES, format_decision, write_decision
@@ -67,7 +69,11 @@ def main(args: argparse.Namespace) -> int:
             scheduler=getattr(args, "scheduler", None),
             out=out,
             progress=False if quiet else None,
+            force=bool(getattr(args, "force", False)),
         )
+    except RunTooLong as exc:
+        print(str(exc.advice("add --force to run it anyway")), file=sys.stderr)
+        return EXIT_BAD_INPUT
     except (ScenarioError, SweepMismatchError) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -17,7 +17,24 @@ it finishes; :func:`run_tasks` uses it to put the results back in the order the 
 were given, so the numbers never depend on the executor, and a sweep uses it to store
 each point the moment it finishes.
 
-This module is imported by the parent process only; it imports nothing heavy.
+Local worker processes are kept on a short lead (:class:`WorkerPool`):
+
+* **Plain scripts work.** A worker started by forkserver or spawn normally runs the
+  parent's ``__main__`` script again, so ``sim.run()`` in an unguarded script would start
+  workers that call ``sim.run()``... The pool hides ``__main__``'s ``__file__`` and
+  ``__spec__`` for the instant its processes start, so workers never import the user's
+  script: tasks only ever carry ``sim`` functions and scenarios. (A task function
+  defined in a script's ``__main__`` therefore cannot run on local workers.)
+* **Ctrl-C is the parent's.** Workers ignore SIGINT (a terminal sends it to every
+  process of the foreground group); the parent, on KeyboardInterrupt or any error,
+  drops the tasks not started and ends the worker processes at once, instead of
+  waiting for the tasks they are running.
+* **A dead worker is named.** Each worker notes which task it is running in memory
+  shared with the parent; when a worker process dies (killed, out of memory, crashed),
+  the task it was running fails with :class:`WorkerDied` saying so and how it died.
+
+This module is imported by the parent process, and by each local worker for the few
+lines that run there (:func:`_worker_started`, :func:`_tracked`); it imports nothing heavy.
 """
 
 from __future__ import annotations
@@ -25,15 +42,24 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import signal
 import sys
+import threading
+import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any, TypeVar
+
+from sim._files import interrupts_held
 
 __all__ = [
     "InProcessExecutor",
     "TaskError",
+    "WorkerDied",
+    "WorkerPool",
     "as_finished",
     "default_workers",
     "executor",
@@ -71,6 +97,229 @@ class InProcessExecutor(Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._shutdown = True
+
+
+class WorkerDied(RuntimeError):
+    """A local worker process died (killed, out of memory, crashed) before the task ended.
+
+    ``ran_it`` is True for a task that was running in the process that died, False for
+    one lost only because the pool of workers could not go on without it.
+    """
+
+    def __init__(self, message: str, *, ran_it: bool) -> None:
+        super().__init__(message)
+        self.ran_it = ran_it
+
+
+def how_it_ended(exitcode: int | None) -> str:
+    """How a worker process ended, from its exit code, in a planner's words.
+
+    >>> how_it_ended(-9)
+    'was killed (SIGKILL): the system may have run out of memory, or someone killed it'
+    >>> how_it_ended(3)
+    'exited with status 3'
+    """
+    if exitcode is None:
+        return "stopped"
+    if exitcode >= 0:
+        return f"exited with status {exitcode}"
+    try:
+        name = signal.Signals(-exitcode).name
+    except ValueError:
+        name = f"signal {-exitcode}"
+    if -exitcode == getattr(signal, "SIGKILL", 9):
+        return f"was killed ({name}): the system may have run out of memory, or someone killed it"
+    if -exitcode == signal.SIGTERM:
+        return f"was terminated ({name})"
+    return f"crashed ({name})"
+
+
+# ---------------------------------------------------------------------- in the worker
+# A worker's row in its pool's shared table: ``(table, row)``; the table holds, for row
+# i, the worker's pid at 2i and the id of the task it is running (-1: none) at 2i + 1.
+_row: tuple[Any, int] | None = None
+
+
+def _worker_started(table: Any, rows: Any, parent: int) -> None:
+    """Run in each new worker process: leave Ctrl-C to the parent, end with it (even when
+    it is killed), and take a row of the table."""
+    global _row
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    if os.name == "posix":  # os.kill(pid, 0) only asks "are you there?" on POSIX
+        threading.Thread(target=_end_with, args=(parent,), daemon=True).start()
+    with rows.get_lock():
+        row = rows.value
+        rows.value += 1
+    if 2 * row + 1 < len(table):
+        table[2 * row], table[2 * row + 1] = os.getpid(), -1
+        _row = (table, row)
+
+
+def _end_with(parent: int) -> None:
+    """In a worker: exit within a second of the parent's end, so that a parent killed with
+    ``kill -9`` (or the out-of-memory killer) leaves no worker simulating for nobody."""
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(parent, 0)
+        except OSError:  # gone (or its pid taken by another user's process)
+            os._exit(1)
+
+
+def _tracked(task: int, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run in a worker: ``fn(*args, **kwargs)``, with ``task`` noted as running meanwhile."""
+    if _row is None:
+        return fn(*args, **kwargs)
+    table, row = _row
+    table[2 * row + 1] = task
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        table[2 * row + 1] = -1
+
+
+# ---------------------------------------------------------------------- in the parent
+@contextmanager
+def _main_hidden() -> Iterator[None]:
+    """Worker processes started in this block do not run the parent's ``__main__`` again.
+
+    multiprocessing (forkserver and spawn) tells each new process to re-run the parent's
+    main script (``__main__.__file__``) or module (``__main__.__spec__.name``), so that
+    functions defined there can be unpickled; an unguarded script would then start its
+    whole work again in every worker. Without both, the new process leaves its own
+    ``__main__`` alone (``multiprocessing.spawn.get_preparation_data``). They are put
+    back as soon as the block ends.
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    names: tuple[str, ...] = ("__file__", "__spec__")
+    saved = {name: main.__dict__[name] for name in names if name in vars(main)}
+    main.__dict__.pop("__file__", None)
+    main.__spec__ = None
+    try:
+        yield
+    finally:
+        if "__spec__" not in saved:
+            main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT is ignored in this block, so processes started in it ignore it too.
+
+    An ignored signal stays ignored across ``exec``, and Python then installs no
+    KeyboardInterrupt handler: the fork server, started here, and every worker it forks
+    ignore Ctrl-C from their first instruction. Only the main thread may change a
+    signal's handler; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None:  # a handler installed outside Python: leave it alone
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class WorkerPool(ProcessPoolExecutor):
+    """A process pool whose workers never re-run the user's script, ignore Ctrl-C, and
+    say which task was running in a worker that died.
+
+    :meth:`stop` ends it at once (Ctrl-C, an error): the tasks not started are dropped
+    and the worker processes are ended, instead of waiting for the tasks they run.
+    """
+
+    def __init__(self, workers: int, context: Any) -> None:
+        self._table = context.RawArray("q", 2 * workers)
+        for i in range(len(self._table)):
+            self._table[i] = -1
+        super().__init__(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_worker_started,
+            initargs=(self._table, context.Value("i", 0), os.getpid()),
+        )
+        self._ids = itertools.count()
+        self._task_of: weakref.WeakKeyDictionary[Future[Any], int] = weakref.WeakKeyDictionary()
+        self._workers: dict[int, Any] = {}  # every worker process started, by pid
+        self._death: tuple[str, set[int]] | None = None
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        task = next(self._ids)
+        # Worker processes are started inside submit(). Ctrl-C waits until it returns: a
+        # process started but not yet listed by the pool could not be stopped.
+        with _main_hidden(), interrupts_held() as held:
+            future = super().submit(_tracked, task, fn, *args, **kwargs)
+        self._task_of[future] = task
+        self._workers.update(self._processes)
+        if held:
+            raise KeyboardInterrupt
+        return future
+
+    def _processes_started(self) -> list[Any]:
+        self._workers.update(getattr(self, "_processes", None) or {})
+        return list(self._workers.values())
+
+    def stop(self) -> None:
+        """End now: drop the tasks not started and end every worker process.
+
+        A second Ctrl-C meanwhile waits (a second or two at most): a worker left running
+        would keep the program from exiting.
+        """
+        from multiprocessing.connection import wait as wait_for
+
+        with interrupts_held():
+            # The pool cancels what has not started itself: a future cancelled from outside
+            # and then failed by the broken pool would raise in the pool's own thread.
+            self.shutdown(wait=False, cancel_futures=True)
+            processes = self._processes_started()
+            for process in processes:
+                if process.exitcode is None:
+                    process.terminate()
+            sentinels = [process.sentinel for process in processes]
+            alive = set(sentinels) - set(wait_for(sentinels, timeout=2.0))
+            for process in processes:
+                if process.sentinel in alive and process.exitcode is None:
+                    process.kill()
+            self.shutdown(wait=True)  # the pool's thread sees its workers gone and ends
+
+    def _diagnose(self) -> tuple[str, set[int]]:
+        """How the first worker process died, and the tasks that were running in it."""
+        if self._death is None:
+            self.shutdown(wait=True)  # a broken pool reaps its processes, then its thread ends
+            dead = [p for p in self._processes_started() if p.exitcode not in (None, 0)]
+            # The pool terminates (SIGTERM) the others once one has died: the one that
+            # died otherwise is the one to tell about.
+            first = [p for p in dead if p.exitcode != -signal.SIGTERM] or dead
+            how = how_it_ended(first[0].exitcode) if first else "stopped"
+            codes = {p.exitcode for p in first[:1]}
+            pids = {p.pid for p in dead if p.exitcode in codes}
+            table = self._table
+            tasks = {
+                table[2 * row + 1]
+                for row in range(len(table) // 2)
+                if table[2 * row] in pids and table[2 * row + 1] >= 0
+            }
+            self._death = (how, tasks)
+        return self._death
+
+    def explain(self, future: Future[Any] | None) -> WorkerDied:
+        """The :class:`WorkerDied` error of a task lost with a dead worker (None: not submitted)."""
+        how, tasks = self._diagnose()
+        if future is not None and self._task_of.get(future) in tasks:
+            return WorkerDied(f"the worker process running it {how}", ran_it=True)
+        return WorkerDied(
+            f"not run: a worker process {how}, and the others were stopped with it",
+            ran_it=False,
+        )
 
 
 def _check_workers(workers: int | None) -> None:
@@ -119,7 +368,13 @@ def _open(workers: int | None, scheduler: str | None) -> Iterator[tuple[Executor
     a 10 000-point sweep at once would hold 10 000 scenarios in memory.
     """
     if scheduler:
-        from distributed import Client  # only when a cluster is asked for: 0.5 s to import
+        try:
+            from distributed import Client  # only when a cluster is asked for: 0.5 s to import
+        except ImportError:
+            raise ImportError(
+                "running on a Dask scheduler needs the distributed package, which is not "
+                'installed: pip install "opsim[dask]"'
+            ) from None
 
         client = Client(scheduler)
         try:
@@ -144,8 +399,19 @@ def _open(workers: int | None, scheduler: str | None) -> Iterator[tuple[Executor
             # the fork server starts, i.e. on the first pool of the session. A spawned
             # worker imports the model itself, when it unpickles its first task.
             context.set_forkserver_preload(["sim.model.build"])
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            from multiprocessing import forkserver
+
+            # Started here, not by the first worker: with SIGINT ignored and without the
+            # user's script (see _sigint_ignored and _main_hidden).
+            with _sigint_ignored(), _main_hidden():
+                forkserver.ensure_running()
+        pool = WorkerPool(workers, context)
+        try:
             yield pool, 2 * workers  # one running and one waiting per worker
+            pool.shutdown(wait=True)
+        except BaseException:
+            pool.stop()  # Ctrl-C or an error: do not wait for the tasks still running
+            raise
 
 
 @contextmanager
@@ -170,8 +436,10 @@ def as_finished(
     free up, so ``tasks`` may be a generator that builds each one when it is needed. A
     task that cannot even be submitted (a broken pool) finishes at once, its future
     holding the error. Futures that finish together come in the order they were
-    submitted. Leaving the ``with`` block, done or not (an error, Ctrl-C), cancels every
-    task not yet started; what finished before stays handled.
+    submitted; when a local worker process dies, the task it was running comes first,
+    and every task lost with it holds a :class:`WorkerDied`. Leaving the ``with`` block
+    early (an error, Ctrl-C) cancels every task not yet started and ends the local
+    worker processes at once; what finished before stays handled.
     """
     _check_workers(workers)
     if count < 1:
@@ -184,8 +452,9 @@ def as_finished(
         try:
             yield _finishing(pool, fn, iter(tasks), window, pending)
         finally:
-            for future in pending:
-                future.cancel()
+            if not isinstance(pool, WorkerPool):  # a WorkerPool cancels its own (stop())
+                for future in pending:
+                    future.cancel()
 
 
 def _finishing(
@@ -201,14 +470,44 @@ def _finishing(
             try:
                 future = pool.submit(fn, *args)
             except Exception as exc:  # noqa: BLE001 - the caller decides what a failed task means
-                future = Future()
-                future.set_exception(exc)
+                future = _failed(pool, None, exc)
             pending[future] = key
         if not pending:
             return
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
-        for future in [f for f in pending if f in done]:  # submission order
+        finished = [f for f in pending if f in done]  # submission order
+        if isinstance(pool, WorkerPool) and any(_broken(f) for f in finished):
+            wait(pending, timeout=10.0)  # a broken pool fails every task at once
+            finished = [f for f in pending if f.done()]
+            lost = {f: _failed(pool, f, _error(f)) for f in finished}
+            # The task that was running in the dead worker first: it is the one to report.
+            finished.sort(key=lambda f: not getattr(lost[f].exception(), "ran_it", False))
+            for future in finished:
+                yield pending.pop(future), lost[future]
+            continue
+        for future in finished:
             yield pending.pop(future), future
+
+
+def _error(future: Future[Any]) -> BaseException | None:
+    return None if future.cancelled() else future.exception()
+
+
+def _broken(future: Future[Any]) -> bool:
+    return isinstance(_error(future), BrokenProcessPool)
+
+
+def _failed(pool: Executor, future: Future[Any] | None, error: BaseException | None) -> Future[Any]:
+    """A finished future holding ``error``: for a task lost with a dead worker process, the
+    :class:`WorkerDied` that says so; else the future itself (or a new one for a task
+    that could not be submitted)."""
+    if isinstance(pool, WorkerPool) and isinstance(error, BrokenProcessPool):
+        error = pool.explain(future)
+    elif future is not None:
+        return future
+    failed: Future[Any] = Future()
+    failed.set_exception(error)
+    return failed
 
 
 class TaskError(RuntimeError):

@@ -32,23 +32,27 @@ def now() -> str:
 
 
 def scenario_files(scenario: Scenario) -> list[dict[str, str | None]]:
-    """Every file the scenario was read from (itself, then what it ``extends``), with its SHA-256.
+    """Every file the scenario was read from (itself, then what it ``extends``, then the
+    orders files of its ``replay`` and ``resample`` channels), with its SHA-256.
 
-    A scenario made in code has none. A file that can no longer be read is listed
-    with ``sha256: null``.
+    A scenario made in code lists its orders files only. A file that can no longer be
+    read is listed with ``sha256: null``.
     """
     document = scenario.source
-    if document is None:
-        return []
-    files = dict.fromkeys(
+    yaml_files = [] if document is None else (
         [document.file]
         + [where[0] for where in document.lines.values() if where[0] not in (None, "--set")]
     )
+    files = dict.fromkeys(yaml_files + scenario.data_files())
     listed = []
     for name in files:
+        digest: str | None
         try:
-            with open(name, "rb") as handle:
-                digest: str | None = hashlib.sha256(handle.read()).hexdigest()
+            sha = hashlib.sha256()
+            with open(name, "rb") as handle:  # in blocks: an orders file may be large
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    sha.update(block)
+            digest = sha.hexdigest()
         except OSError:
             digest = None
         listed.append({"file": name, "sha256": digest})

@@ -14,13 +14,14 @@ worker or many give the same numbers to the last digit.
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections.abc import Sequence
-from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError, SimulationError
-from sim.experiment.executors import TaskError, run_tasks
+from sim.experiment.estimate import check_size, estimate, format_seconds
+from sim.experiment.executors import TaskError, WorkerDied, default_workers, run_tasks
 from sim.experiment.precision import (
     FIRST,
     PrecisionReport,
@@ -35,6 +36,7 @@ from sim.experiment.warmup import (
     WarmupChoice,
     choose_warmup,
 )
+from sim.scenario.checks import check_all
 
 if TYPE_CHECKING:
     from sim.experiment.results import Results
@@ -124,6 +126,7 @@ def run(
     horizon: str | float | None = None,
     progress: bool | None = None,
     scheduler: str | None = None,
+    force: bool = False,
     precision: str | float | None = None,
     precision_metrics: Sequence[str] | None = None,
 ) -> Results:
@@ -142,12 +145,23 @@ def run(
     >>> round(float(busy), 1)
     0.7
 
+    Before running, every scenario is checked for plans that make no sense (an
+    overloaded staff pool, demand when nobody is on duty, ...: :mod:`sim.scenario.checks`);
+    what is found is in ``results.record.warnings`` and under the printed table.
+
     ``scenario`` may also be a file path or a list of scenarios (several files).
     ``replications``, ``seed`` and ``horizon`` (``"30d"``) override the file's ``run``
     block. ``workers=1`` runs in this process (best for debugging); the default uses
     every core; ``scheduler="tcp://..."`` runs on a Dask cluster. The numbers are the
     same whichever is used. ``progress``: ``None`` shows a bar on terminals and in
     notebooks only, ``True``/``False`` force it on or off.
+
+    Before anything runs, the run's size is estimated (:mod:`sim.experiment.estimate`):
+    one estimated at more than an hour raises :class:`~sim.experiment.estimate.RunTooLong`
+    (a :class:`ScenarioError` naming the estimate) unless ``force=True``; on a cluster
+    (``scheduler``) it is not checked. A scenario whose waiting orders pass
+    ``run.max_waiting`` in a replication is reported unstable: every metric of it is
+    NaN, and ``results.record`` says when and how many (``details["unstable"]``).
 
     **Automatic warm-up and replication count.** A scenario with ``run.warmup: auto``
     first runs pilot replications and takes the warm-up MSER-5 finds
@@ -160,21 +174,36 @@ def run(
     chosen numbers, and the evidence (``results.warmup_choice``,
     ``results.precision_report``, and ``run.json``).
     """
+    from functools import partial
+
+    from sim.data.store import cache_dir, prepare, simulate
     from sim.experiment.results import Results
-    from sim.model.build import simulate
 
     scenarios, baselines = plan(
         scenario, replications=replications, seed=seed, horizon=horizon, precision=precision
     )
-    record = RunRecord("run", workers=workers, scheduler=scheduler)
+    record = RunRecord(
+        "run",
+        workers=workers,
+        scheduler=scheduler,
+        warnings=[finding.labelled() for finding in check_all(scenarios)],
+    )
+    description = "replications"
+    if scheduler is None:
+        size = estimate(_planned_tasks(scenarios), workers or default_workers())
+        check_size(size, force=force)
+        if size.wall >= 10:  # the bar shows no time left until a replication has finished
+            description += f" ({format_seconds(size.wall)})"
+    prepare(scenarios)  # orders files: read and checked here, cached for the workers
+    task = partial(simulate, cache=cache_dir())  # where the workers find the orders files
     options: dict[str, Any] = {"workers": workers, "scheduler": scheduler, "progress": progress}
     warmup = None
     if any(member.run.auto_warmup for member in scenarios):
-        scenarios, warmup = _resolve_warmup(scenarios, options)
+        scenarios, warmup = _resolve_warmup(scenarios, task, options)
     report = None
     if any(member.run.auto_replications for member in scenarios):
         outputs, report = _run_to_precision(
-            scenarios, parse_measures(precision_metrics), options
+            scenarios, parse_measures(precision_metrics), task, options
         )
         # Every scenario ran the same count (paired comparisons need it): say so in each.
         decided = {"run.replications": report.replications, "run.precision": None}
@@ -185,7 +214,8 @@ def run(
                 "run: precision_metrics applies to replications: auto (give precision=...)"
             )
         tasks = [(member, r) for member in scenarios for r in range(int(member.run.replications))]
-        outputs = execute(simulate, tasks, **options)
+        outputs = execute(task, tasks, description=description, **options)
+    _mark_unstable(outputs, scenarios, record)
     record.scenarios = [ScenarioRecord.of(member) for member in scenarios]
     for member in record.scenarios:
         if warmup is not None and member.name in warmup.scenarios:
@@ -199,13 +229,28 @@ def run(
     return results
 
 
+def _planned_tasks(scenarios: Sequence[Scenario]) -> list[tuple[Scenario, int]]:
+    """What the run will simulate at least, one task per replication, for the size
+    estimate: every replication (the first stage of ``replications: auto``) and the
+    pilot replications of ``warmup: auto``."""
+    planned = []
+    for member in scenarios:
+        count = (
+            min(FIRST, member.run.max_replications)
+            if member.run.auto_replications
+            else int(member.run.replications)
+        )
+        if member.run.auto_warmup:
+            count += PILOT_REPLICATIONS
+        planned.extend([(member, 1)] * count)
+    return planned
+
+
 def _resolve_warmup(
-    scenarios: list[Scenario], options: dict[str, Any]
+    scenarios: list[Scenario], simulate: Any, options: dict[str, Any]
 ) -> tuple[list[Scenario], WarmupChoice]:
     """Run the pilot replications of every ``warmup: auto`` scenario; return the scenarios
     with the chosen warm-up written in, and the choice with its evidence."""
-    from sim.model.build import simulate
-
     auto = [member for member in scenarios if member.run.auto_warmup]
     pilots = [member.with_changes({"run.warmup": "0h"}) for member in auto]
     tasks = [(member, r) for member in pilots for r in range(PILOT_REPLICATIONS)]
@@ -221,13 +266,13 @@ def _resolve_warmup(
 def _run_to_precision(
     scenarios: list[Scenario],
     measures: list[tuple[str, str]] | None,
+    simulate: Any,
     options: dict[str, Any],
 ) -> tuple[list[Any], PrecisionReport]:
     """Law's sequential procedure (see :mod:`sim.experiment.precision`) over every scenario."""
     import pandas as pd
 
     from sim.experiment.stats import REPLICATION_COLUMNS
-    from sim.model.build import simulate
 
     lead = next(member for member in scenarios if member.run.auto_replications)
     target, confidence = lead.run.target_precision, lead.run.confidence
@@ -271,6 +316,46 @@ def _check_measures(table: Any, measures: list[tuple[str, str]]) -> None:
             )
 
 
+def _mark_unstable(
+    outputs: Sequence[Any], scenarios: Sequence[Scenario], record: RunRecord
+) -> None:
+    """Blank every number of a scenario with an unstable replication; note it in ``record``.
+
+    Its stable replications were only luckier in how long they ran before the queues
+    grew: none of its numbers is a property of the business, so none is reported.
+    """
+    from sim.model.build import Unstable
+
+    stopped: dict[str, list[Any]] = {}
+    for out in outputs:
+        if getattr(out, "unstable", None) is not None:
+            stopped.setdefault(out.scenario, []).append(out)
+    if not stopped:
+        return
+    unstable = record.details.setdefault("unstable", {})
+    for member in scenarios:
+        if member.name not in stopped:
+            continue
+        first = min(stopped[member.name], key=lambda out: out.replication)
+        message = str(Unstable(*first.unstable))
+        count = len(stopped[member.name])
+        unstable[member.name] = {
+            "message": message,
+            "max_waiting": member.run.max_waiting,
+            "replications": {
+                str(out.replication): {"hours": out.unstable[0], "waiting": out.unstable[1]}
+                for out in sorted(stopped[member.name], key=lambda out: out.replication)
+            },
+        }
+        record.warnings.append(
+            f"{member.name}: {message}; {count} of {member.run.replications} replications "
+            "stopped early: its queues grow without bound, so no numbers are reported for it"
+        )
+    for out in outputs:
+        if out.scenario in stopped:
+            out.metrics = [(m, subject, math.nan, unit) for m, subject, _, unit in out.metrics]
+
+
 def execute(
     simulate: Any,
     tasks: Sequence[tuple[Scenario, int]],
@@ -283,7 +368,9 @@ def execute(
     """``simulate(scenario, replication)`` for every task, returned in task order.
 
     A failed replication raises :class:`SimulationError` naming the scenario and the
-    replication (a :class:`ScenarioError` found by the model is raised as it is).
+    replication (a :class:`ScenarioError` found by the model is raised as it is); when a
+    worker process died, the message names the replication it was running and how it
+    died (killed, for instance by the system when memory ran out).
     """
     try:
         return run_tasks(
@@ -299,15 +386,8 @@ def execute(
         if isinstance(failure.error, ScenarioError):
             raise failure.error from None
         scenario, replication = tasks[failure.index]
-        message = (
-            f'scenario "{scenario.name}", replication {replication}: '
-            f"{type(failure.error).__name__}: {failure.error}"
-        )
-        if isinstance(failure.error, BrokenProcessPool):
-            message = message.rstrip(".") + (
-                ". A worker process stopped. If sim.run() is called from a script, put the "
-                'calling code under `if __name__ == "__main__":` (every worker re-imports the '
-                "script), or run in this process with workers=1."
-            )
+        error = failure.error
+        what = str(error) if isinstance(error, WorkerDied) else f"{type(error).__name__}: {error}"
+        message = f'scenario "{scenario.name}", replication {replication}: {what}'
         raise SimulationError(message) from failure.error
 

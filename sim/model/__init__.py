@@ -19,7 +19,13 @@ Extension points, each documented with an example on its base class:
   (``arrive(item, now)`` and one reporting surface), and where a step sends items
   next (``done``, ``balk``, ``abandon``);
 * :class:`~sim.model.context.ModelContext`: what every part shares (clock, window,
-  random streams, ``schedule``).
+  random streams, ``schedule``, and the :class:`~sim.model.calendar.Calendar`: dates,
+  weekdays, months, closed dates and staffing changes).
+
+Past orders (``replay`` and ``resample`` channels) reach the model as an
+:class:`~sim.model.orderbook.OrderBook` of numpy arrays, handed to
+:func:`~sim.model.build.simulate` as ``orders``; the model never reads a file
+(:mod:`sim.data` does, in the parent process).
 """
 
 from __future__ import annotations

@@ -14,20 +14,30 @@ Speed: every order is a plain object moved along by callbacks; the only recurrin
 events are arrivals, task ends, patience deadlines, deliveries, expiries, shift
 changes, reviews and the series sampler. Statistics are updated in O(1) per event
 and nothing is kept per order, so memory does not grow with the horizon.
+
+Memory: what does grow is the orders waiting, in queues and for backordered stock,
+when a business is offered more than it can do. Every so many arrivals the model
+counts them; past ``run.max_waiting`` the replication stops (:class:`Unstable`) and
+``simulate`` returns it marked unstable, every metric NaN: its numbers would only
+say how long it ran.
 """
 
 from __future__ import annotations
 
+import datetime
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import simpy
 
 from sim.model.arrivals import arrival_process
+from sim.model.calendar import Calendar
 from sim.model.catalog import METRICS, SERIES, SERIES_POINTS, unit_of
 from sim.model.context import HOURS_PER_DAY, ModelContext
 from sim.model.inventory import Stock
+from sim.model.orderbook import OrderBook
 from sim.model.orders import Channel
 from sim.model.policies import NoReorder, reorder_policy
 from sim.model.process import Flow, OrderCounts
@@ -36,19 +46,38 @@ from sim.model.steps import DelayStep, StaffedStep, Step
 from sim.model.suppliers import SupplyLine
 from sim.scenario.models import ALLOCATE, Scenario
 
-__all__ = ["SERIES_POINTS", "Model", "ReplicationOutput", "simulate"]
+__all__ = ["SERIES_POINTS", "Model", "ReplicationOutput", "Unstable", "simulate"]
 
 _NAN = math.nan
 
 
 @dataclass
 class ReplicationOutput:
-    """The plain rows of one replication of one scenario."""
+    """The plain rows of one replication of one scenario.
+
+    ``unstable`` is ``(hours, orders waiting)`` when the replication stopped early because
+    its waiting orders passed ``run.max_waiting`` (then every metric value is NaN).
+    """
 
     scenario: str
     replication: int
     metrics: list[tuple[str, str, float, str]] = field(default_factory=list)
     series: list[tuple[str, str, float, float]] = field(default_factory=list)
+    unstable: tuple[float, int] | None = None
+
+
+class Unstable(Exception):
+    """The orders waiting passed ``run.max_waiting`` at ``hours``: the run stops there.
+
+    >>> str(Unstable(76.8, 100_001))
+    'unstable: 100,001 orders waiting at day 3.2 (run.max_waiting)'
+    """
+
+    def __init__(self, hours: float, waiting: int) -> None:
+        day = hours / HOURS_PER_DAY
+        super().__init__(f"unstable: {waiting:,} orders waiting at day {day:.1f} (run.max_waiting)")
+        self.hours = hours
+        self.waiting = waiting
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -63,10 +92,12 @@ class Model:
     """
 
     def __init__(
-        self, scenario: Scenario, replication: int, series_points: int = SERIES_POINTS
+        self, scenario: Scenario, replication: int, orders: Mapping[str, OrderBook] | None = None,
+        series_points: int = SERIES_POINTS,
     ) -> None:
         self.scenario = scenario
         run = scenario.run
+        orders = orders or {}
         if isinstance(run.warmup, str):  # "auto": sim.run() chooses it before simulating
             raise ValueError(
                 f'scenario "{scenario.name}": run.warmup is auto; sim.run() chooses it from '
@@ -76,7 +107,8 @@ class Model:
             raise ValueError(f"series_points must be 1 or more (got {series_points!r})")
         self.series_points = series_points
         self.ctx = ctx = ModelContext(
-            simpy.Environment(), run.warmup, run.horizon, run.seed, replication
+            simpy.Environment(), run.warmup, run.horizon, run.seed, replication,
+            calendar_of(scenario, orders),
         )
         self.env = ctx.env
         self.window = ctx.window
@@ -118,18 +150,22 @@ class Model:
             self.stocks.append(Stock(sku, product, ctx, supply, policy, self.flow.proceed))
 
         self.channels = []
+        products = list(scenario.products)
         #: Statistics of each named channel, by name, in scenario order.
         self.channel_counts: dict[str, OrderCounts] = {}
         for i, demand in enumerate(scenario.demand):
             name = demand.name if demand.name is not None else str(i)
+            book = None
+            if demand.data_file is not None:
+                book = orders.get(demand.data_file)
+                if book is not None:
+                    book = book.for_channel(demand.name)
+            arrivals = arrival_process(demand, name, ctx.calendar, run.horizon, book, products)
             counts = None
             if demand.name is not None:
                 counts = self.channel_counts[name] = OrderCounts(*ctx.window)
             self.channels.append(
-                Channel(
-                    name, demand, ctx, self.stocks, self.flow, arrival_process(demand, name),
-                    counts,
-                )
+                Channel(name, demand, ctx, self.stocks, self.flow, arrivals, counts)
             )
 
         # What the series sampler reads, in catalog order within each kind of subject.
@@ -145,6 +181,9 @@ class Model:
         ]
         self.series: list[tuple[str, str, float, float]] = []
         self._samples = 0
+        # Counted every 1% of the limit (at most every 1000 arrivals): at most that many over.
+        self.max_waiting = run.max_waiting
+        self.flow.watch(min(max(run.max_waiting // 100, 1), 1000), self._check_waiting)
 
     # ----------------------------------------------------------------- running
     def run(self, series: bool = True) -> None:
@@ -167,6 +206,18 @@ class Model:
         self.env.run(until=horizon)
         if series:
             self._sample(None, horizon)
+
+    def waiting(self) -> int:
+        """Orders waiting now: in the steps' queues and for backordered stock (an order
+        short of several products counts once for each)."""
+        return sum(step.queue_length for step in self.steps) + sum(
+            len(stock.backorders) for stock in self.stocks
+        )
+
+    def _check_waiting(self, now: float) -> None:
+        waiting = self.waiting()
+        if waiting > self.max_waiting:
+            raise Unstable(now, waiting)
 
     def _sample(self, _event: Any, at: float | None = None) -> None:
         """Record every level; schedule the next (sample i is at i × horizon / series_points)."""
@@ -312,19 +363,63 @@ class Model:
         return rows
 
 
+def calendar_of(scenario: Scenario, orders: Mapping[str, OrderBook]) -> Calendar:
+    """The calendar of a scenario: its start date and its closed and staffing dates.
+
+    The start is ``run.start``, or without it the date of the first order of the
+    ``replay`` channels' files (None when neither: time 0 is a Monday, without dates).
+    """
+    start = scenario.run.start
+    if start is None:
+        firsts = [
+            book.first_date()
+            for stream in scenario.demand
+            if stream.replay is not None
+            and (book := orders.get(stream.replay)) is not None
+            and len(book)
+        ]
+        start = min(firsts) if firsts else None
+    closed: list[datetime.date] = []
+    staff: dict[datetime.date, dict[str, float]] = {}
+    for stream in scenario.demand:
+        for entry in stream.calendar:
+            dates = [
+                entry.first + datetime.timedelta(days=k)
+                for k in range((entry.last - entry.first).days + 1)
+            ]
+            if entry.closed:
+                closed.extend(dates)
+            for date in dates if entry.staff else ():
+                day = staff.setdefault(date, {})
+                for pool, factor in (entry.staff or {}).items():
+                    day[pool] = day.get(pool, 1.0) * factor
+    return Calendar(start, closed=closed, staff=staff)
+
+
 def simulate(
     scenario: Scenario, replication: int, *, series: bool = True,
-    series_points: int = SERIES_POINTS,
+    orders: Mapping[str, OrderBook] | None = None, series_points: int = SERIES_POINTS,
 ) -> ReplicationOutput:
     """Run one replication of ``scenario`` and return its metric and series rows.
 
     Replication ``i`` under ``scenario.run.seed`` gives the same rows wherever and
     whenever it runs; every random source has its own stream (see :mod:`sim.model.streams`).
     ``series=False`` skips the levels over time (sweeps do not keep them): the metric
-    rows are the same, and short runs are up to a third faster. ``series_points`` sets
-    how finely the levels are sampled (``series_points + 1`` samples over ``[0,
+    rows are the same, and short runs are up to a third faster. ``orders`` holds the
+    past orders of the ``replay`` and ``resample`` channels, by the file's path as the
+    scenario gives it (:func:`sim.data.simulate` reads them for you). ``series_points``
+    sets how finely the levels are sampled (``series_points + 1`` samples over ``[0,
     horizon]``; the warm-up's pilot replications sample finely).
+
+    A replication whose waiting orders pass ``run.max_waiting`` stops there: its output
+    is marked ``unstable`` (when, how many), its metric rows hold NaN, and its series
+    end where it stopped.
     """
-    model = Model(scenario, replication, series_points)
-    model.run(series=series)
+    model = Model(scenario, replication, orders, series_points)
+    try:
+        model.run(series=series)
+    except Unstable as stop:
+        rows = [(metric, subject, _NAN, unit) for metric, subject, _, unit in model.rows()]
+        unstable = (stop.hours, stop.waiting)
+        return ReplicationOutput(scenario.name, replication, rows, model.series, unstable)
     return ReplicationOutput(scenario.name, replication, model.rows(), model.series)

@@ -141,7 +141,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("cost_waste", CURRENCY, ("all",), "(unit_cost + costs.waste) × units expired"),
     Metric("cost_labor", CURRENCY, ("pool", "all"),
            "wage × (on-duty worker-hours + overtime_multiplier × overtime worker-hours); "
-           "overtime is time busy beyond the on-duty headcount"),
+           "overtime is the time workers spend finishing a task after their own shift ended"),
     Metric("cost_total", CURRENCY, ("all",),
            "cost_of_goods + cost_ordering + cost_holding + cost_backorder + cost_lost_sales "
            "+ cost_waste + cost_labor"),
@@ -158,7 +158,7 @@ SERIES: tuple[Series, ...] = (
     Series("on_hand", "units", "sku", "units on hand", "on_hand"),
     Series("backorders", "units", "sku", "units backordered", "backordered"),
     Series("queue", "orders", "step", "orders waiting at the step", "queue_length"),
-    Series("busy", "workers", "pool", "workers busy on a task", "busy"),
+    Series("busy", "workers", "pool", "workers busy on a task", "working"),
     Series("on_duty", "workers", "pool", "workers on duty", "on_duty"),
 )
 

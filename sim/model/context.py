@@ -22,6 +22,7 @@ import numpy as np
 import simpy
 from simpy import Timeout
 
+from sim.model.calendar import Calendar
 from sim.model.streams import stream
 from sim.scenario.units import HOURS_PER
 
@@ -33,11 +34,13 @@ HOURS_PER_DAY = HOURS_PER["d"]
 
 
 class ModelContext:
-    """The clock, the statistics window and the random streams of one replication.
+    """The clock, the calendar, the statistics window and the random streams of one replication.
 
-    ``env`` is the SimPy environment (``env.now`` is the time in hours); statistics
-    cover ``window = (warmup, horizon)``; ``stream(name)`` is the named random stream of
-    this seed and replication (see :mod:`sim.model.streams`).
+    ``env`` is the SimPy environment (``env.now`` is the time in hours); ``calendar``
+    maps hours to dates, weekdays and months and holds the closed dates and staffing
+    changes (:class:`~sim.model.calendar.Calendar`; without ``run.start`` time 0 is a
+    Monday); statistics cover ``window = (warmup, horizon)``; ``stream(name)`` is the
+    named random stream of this seed and replication (see :mod:`sim.model.streams`).
 
     >>> ctx = ModelContext(simpy.Environment(), warmup=24.0, horizon=48.0, seed=1,
     ...                    replication=0)
@@ -48,13 +51,14 @@ class ModelContext:
     ([(30.0, 'hello')], (24.0, 48.0))
     """
 
-    __slots__ = ("env", "window", "horizon", "seed", "replication")
+    __slots__ = ("env", "window", "horizon", "seed", "replication", "calendar")
 
     def __init__(
         self, env: simpy.Environment, warmup: float, horizon: float, seed: int,
-        replication: int,
+        replication: int, calendar: Calendar | None = None,
     ) -> None:
         self.env = env
+        self.calendar = calendar if calendar is not None else Calendar()
         self.window = (warmup, horizon)
         self.horizon = horizon
         self.seed = seed

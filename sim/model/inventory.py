@@ -268,15 +268,27 @@ class Stock:
         supply.place(units, self._receive)
 
     def _receive(self, event: Timeout) -> None:
-        """A purchase order arrives: shelve it, then fill backorders (the position stays)."""
-        units = cast(int, event.value)
+        """A purchase order arrives: shelve it, then fill backorders (the position stays).
+
+        A short delivery, ``(ordered, delivered)``, also takes the units that never come
+        off the order book: the position falls, and a continuous policy looks again.
+        """
+        delivered = event.value
         now = self.env.now
+        short = type(delivered) is tuple
+        if short:
+            ordered, units = cast(tuple[int, int], delivered)
+            self.on_order -= ordered - units
+        else:
+            units = cast(int, delivered)
         self.on_order -= units
-        if self.shelf_life is not None:
+        if self.shelf_life is not None and units:
             self._add_batch(units, now + self.shelf_life)
         self.on_hand += units
         self.on_hand_level.add(now, units)
         self._fill_backorders(now)
+        if short and self._review is not None:
+            self._review(self, now)
 
 
 def allocate(order: Order, now: float, counted: bool) -> bool:

@@ -15,6 +15,12 @@ numbers), and adding a staff pool or a product does not shift the arrivals.
 
 Duplicate SKUs within an order are kept as separate lines (two lines of the same
 product are allocated one after the other).
+
+An order's **units** are the total quantity of its lines, and a step's ``per_unit``
+time counts them. A business without products still draws ``lines`` and ``quantity``
+(a help-desk ticket about 3 laptops is 3 units) but keeps no :class:`Line` records.
+With products, allocation with lost sales takes the lost units off the order: a step
+after allocation counts the units that will ship, a step before it every unit demanded.
 """
 
 from __future__ import annotations
@@ -62,9 +68,9 @@ class Line:
 class Order:
     """One customer order on its way through allocation and the process steps.
 
-    ``units`` is the number of units that will ship (all demanded units until
-    allocation says otherwise); ``stage`` is the index of the next timed step;
-    ``waiting_in`` is the step whose queue the order is in, or None (see
+    ``units`` is the total quantity of its lines: every unit demanded, until allocation
+    takes lost sales off (then the units that will ship); ``stage`` is the index of the
+    next timed step; ``waiting_in`` is the step whose queue the order is in, or None (see
     :class:`~sim.model.steps.Item` for what the steps read and write); ``counts`` the
     statistics of its named channel, or None.
     """
@@ -114,10 +120,10 @@ class Channel:
         )
         self._stocks = list(stocks)
         self._by_sku = {stock.name: stock for stock in self._stocks}
+        # Count samplers give whole numbers (typed as the float samplers they share).
+        self._lines = cast(Count, spec.lines.sampler(ctx.stream(f"lines:{name}")))
+        self._quantity = cast(Count, spec.quantity.sampler(ctx.stream(f"quantity:{name}")))
         if stocks:
-            # Count samplers give whole numbers (typed as the float samplers they share).
-            self._lines = cast(Count, spec.lines.sampler(ctx.stream(f"lines:{name}")))
-            self._quantity = cast(Count, spec.quantity.sampler(ctx.stream(f"quantity:{name}")))
             names = [s.name for s in stocks]
             mix = spec.sku_mix
             weights = np.array(
@@ -155,6 +161,10 @@ class Channel:
                 qty = quantity()
                 made.append(Line(stocks[sku_index()], qty, qty, _INF))
                 units += qty
+        else:  # no products: the order still has its lines and units (a ticket with 3 items)
+            quantity = self._quantity
+            for _ in range(self._lines()):
+                units += quantity()
         self.flow.arrive(
             Order(now, deadline, times, made, units, self.backorder, self.counts), now
         )

@@ -10,7 +10,9 @@ object, chosen from :data:`POLICIES` by the scenario's ``policy.type``:
 * ``r_Q``: position <= r → order n·Q, the smallest n that lifts the position above r;
 * ``base_stock``: position < S → order S − position (one for one);
 * ``periodic``: at time 0 and every ``review``, order up to S (only if position <= s,
-  when s is given);
+  when s is given); with ``at`` or ``days``, the first review is the first ``at`` on one
+  of ``days`` from time 0, and each next one the first such slot at least ``review``
+  after the last; a review due on a closed date does not happen;
 * ``none``: never reorder.
 
 A policy places a purchase order with ``stock.order(units, now)``; the supplier's
@@ -21,10 +23,13 @@ which a forecasting policy needs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from simpy import Timeout
+
+from sim.model.context import HOURS_PER_DAY
 
 if TYPE_CHECKING:
     from sim.model.context import ModelContext
@@ -180,24 +185,37 @@ class BaseStock(ReorderPolicy):
 class PeriodicReview(ReorderPolicy):
     """Every ``review`` hours from time 0, order up to ``S`` (if ``s`` is set: only at or below s).
 
-    The time to the next review comes from :meth:`next_review`, so a review at a time
-    of day on chosen weekdays is a subclass that overrides it; a forecasting policy
+    With ``at`` (a time of day) or ``days`` (weekdays), reviews happen in those slots:
+    the first at the first slot from time 0, each next one at the first slot at least
+    ``review`` after the last (``review: 1d, at: "20:00", days: [mon, ..., sat]`` is
+    every evening but Sunday's). A review due on a closed date is skipped.
+
+    The time to the next review comes from :meth:`next_review`; a forecasting policy
     overrides :meth:`review`.
     """
 
     continuous = False
-    __slots__ = ("every", "s", "S", "_stock", "_env")
+    __slots__ = ("every", "s", "S", "at", "days", "_stock", "_env", "_calendar")
 
     def __init__(self, spec: Any) -> None:
         self.every = spec.review
         self.s = spec.s
         self.S = spec.S
+        at, days = getattr(spec, "at", None), getattr(spec, "days", None)
+        on_schedule = at is not None or days is not None
+        #: Time of day of each review (hours), or None: every ``review`` from time 0.
+        self.at = (at or 0.0) if on_schedule else None
+        self.days = frozenset(days if days is not None else range(7))
 
     def start(self, stock: Stock, ctx: ModelContext) -> None:
-        """Review now, at time 0, and schedule the reviews that follow."""
+        """Review now, at time 0 (or at the first slot), and schedule the reviews that follow."""
         self._stock = stock
         self._env = ctx.env
-        self._tick(None)
+        self._calendar = ctx.calendar
+        if self.at is None:
+            self._tick(None)
+        else:
+            Timeout(self._env, self._slot(0.0)).callbacks.append(self._tick)
 
     def review(self, stock: Stock, now: float) -> None:
         """Order up to S (when s is set, only if the position is at or below it)."""
@@ -207,9 +225,22 @@ class PeriodicReview(ReorderPolicy):
 
     def next_review(self, now: float) -> float:
         """Hours from ``now`` (a review) to the next review."""
-        return self.every
+        if self.at is None:
+            return self.every
+        return self._slot(now + self.every) - now
+
+    def _slot(self, t: float) -> float:
+        """The first review slot (``at`` on one of ``days``) at or after time ``t``."""
+        assert self.at is not None
+        day = math.floor((t - self.at) / HOURS_PER_DAY)
+        while True:
+            slot = day * HOURS_PER_DAY + self.at
+            if slot >= t - 1e-9 and self._calendar.weekday(day) in self.days:
+                return slot
+            day += 1
 
     def _tick(self, _event: Timeout | None) -> None:
         now = self._env.now
-        self.review(self._stock, now)
+        if not self._calendar.closed_at(now):
+            self.review(self._stock, now)
         Timeout(self._env, self.next_review(now)).callbacks.append(self._tick)

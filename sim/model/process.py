@@ -26,7 +26,7 @@ variant with more staff serves exactly the same orders with exactly the same tas
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from sim.model.inventory import allocate
@@ -68,7 +68,7 @@ class Flow:
     __slots__ = (
         "window", "steps", "task_times", "n_steps", "allocate_at", "promise",
         "arrived", "completed", "balked", "abandoned", "on_time", "served_on_time",
-        "allocated", "filled", "cycle", "cycle_p95",
+        "allocated", "filled", "cycle", "cycle_p95", "_watch", "_watch_every", "_until_watch",
     )
 
     def __init__(
@@ -88,9 +88,22 @@ class Flow:
         self.cycle_p95 = QuantileSketch()
         for step in self.steps:
             step.route = self
+        self._watch: Callable[[float], None] | None = None
+        self._watch_every = self._until_watch = 0  # counts down past 0 when nothing watches
+
+    def watch(self, every: int, check: Callable[[float], None]) -> None:
+        """Call ``check(now)`` at every ``every``-th arrival (the model's run.max_waiting guard).
+
+        A countdown per arrival is all it costs; ``check`` may raise to stop the run.
+        """
+        self._watch, self._watch_every, self._until_watch = check, every, every
 
     def arrive(self, order: Order, now: float) -> None:
         """A new order enters the business."""
+        self._until_watch -= 1
+        if not self._until_watch:
+            self._until_watch = self._watch_every
+            self._watch(now)  # type: ignore[misc]  # set with the countdown, by watch()
         if self.window[0] <= now <= self.window[1]:
             self.arrived += 1
             if order.counts is not None:

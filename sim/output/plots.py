@@ -178,8 +178,12 @@ def metric_bars(
     if not np.isfinite(mean).any():
         ax.text(0.5, 0.5, f"{metric} was not measured\nin these scenarios", ha="center",
                 va="center", transform=ax.transAxes, color="0.4")  # fmt: skip
-    for yi, m, lo, hi in zip(y, mean, low, high):
+    unstable = results.record.details.get("unstable") or {}
+    for name, yi, m, lo, hi in zip(results.names, y, mean, low, high):
         if not math.isfinite(m):
+            if name in unstable:  # no numbers on purpose: say why the row is empty
+                ax.text(0.02 * reach, float(yi), "unstable (run.max_waiting)", va="center",
+                        ha="left", fontsize=9, color="0.35")  # fmt: skip
             continue
         # The number sits inside its bar, so it never collides with the error bar.
         text = format_interval(m / scale, lo / scale, hi / scale, percent)

@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim._files import umask
+from sim._files import interrupts_held, umask
 from sim.output.format import format_interval, plural
 
 if TYPE_CHECKING:
@@ -67,14 +67,19 @@ def write_results(results: Results, out_dir: str | os.PathLike[str]) -> Path:
     automatically (and a ``warmup.png`` of an earlier run is removed when it was not).
     The files are first written to a temporary folder next to
     ``out_dir`` and only moved into place when all of them are complete: if anything
-    fails, ``out_dir`` is left as it was. Other files in ``out_dir`` are not touched.
-    Returns the output folder.
+    fails, or Ctrl-C comes, ``out_dir`` is left as it was. Ctrl-C during the few renames
+    that move them waits for the last one (then KeyboardInterrupt says the results were
+    written). Other files in ``out_dir`` are not touched; a temporary folder left beside
+    it by a process that was killed is removed. Returns the output folder.
     """
     from sim.output import plots
 
     target = Path(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    _remove_abandoned_staging(target)
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp", dir=target.parent)
+    )
     try:
         results.summary().to_csv(staging / "summary.csv", index=False)
         results.replications().to_csv(staging / "replications.csv", index=False)
@@ -87,21 +92,40 @@ def write_results(results: Results, out_dir: str | os.PathLike[str]) -> Path:
         if results.warmup_choice is not None:
             plots.save_figure(plots.warmup_figure(results), staging / WARMUP_FILE)
         (staging / "run.json").write_text(results.record.to_json(), encoding="utf-8")
-        if target.exists():
-            # Replace our files one by one: the folder may hold other things of the user's.
-            for name in (*FILES, WARMUP_FILE):
-                if (staging / name).exists():
-                    os.replace(staging / name, target / name)
-                elif (target / name).exists():
-                    os.remove(target / name)  # an earlier run's figure would mislead
-            staging.rmdir()
-        else:
-            os.chmod(staging, 0o777 & ~umask())  # mkdtemp makes it private; make it normal
-            staging.rename(target)
+        with interrupts_held() as held:
+            if target.exists():
+                # Replace our files one by one: the folder may hold other things of the user's.
+                for name in (*FILES, WARMUP_FILE):
+                    if (staging / name).exists():
+                        os.replace(staging / name, target / name)
+                    elif (target / name).exists():
+                        os.remove(target / name)  # an earlier run's figure would mislead
+                staging.rmdir()
+            else:
+                os.chmod(staging, 0o777 & ~umask())  # mkdtemp makes it private; make it normal
+                staging.rename(target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if held:
+        raise KeyboardInterrupt(f"after the results were written to {target}{os.sep}")
     return target
+
+
+def _remove_abandoned_staging(target: Path) -> None:
+    """Remove temporary folders beside ``target`` whose process no longer exists (killed)."""
+    if os.name != "posix":  # os.kill(pid, 0) only asks "are you there?" on POSIX
+        return
+    for staging in target.parent.glob(f".{target.name}.*-*.tmp"):
+        pid = staging.name[len(target.name) + 2 :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(staging, ignore_errors=True)
+        except OSError:  # alive, but another user's
+            continue
 
 
 # --------------------------------------------------------------------------- the table
@@ -116,14 +140,28 @@ def _headings(headline: pd.DataFrame) -> list[tuple[str, str, str, bool]]:
     return columns
 
 
+def _unstable(results: Results) -> dict[str, str]:
+    """The message of each scenario reported unstable (run.max_waiting), by name."""
+    unstable = results.record.details.get("unstable") or {}
+    return {name: str(info.get("message", "unstable")) for name, info in unstable.items()}
+
+
 def _rows(results: Results) -> tuple[list[str], list[list[str]], list[bool]]:
-    """Header cells, body rows and which rows are differences, for the headline table."""
+    """Header cells, body rows and which rows are differences, for the headline table.
+
+    An unstable scenario's row is two cells: its name and why it has no numbers.
+    """
     headline = results.headline()
     columns = _headings(headline)
     header = ["scenario", *(f"{label} ({unit})" for _, label, unit, _ in columns)]
     body: list[list[str]] = []
     is_diff: list[bool] = []
+    unstable = _unstable(results)
     for name in results.names:
+        if name in unstable:
+            body.append([name, unstable[name]])
+            is_diff.append(False)
+            continue
         rows = headline[headline["scenario"] == name].set_index("metric")
         cells, diffs = [name], []
         baseline = None
@@ -142,7 +180,7 @@ def _rows(results: Results) -> tuple[list[str], list[list[str]], list[bool]]:
                 diffs.append(diff + (" *" if row["significant"] else "  "))
         body.append(cells)
         is_diff.append(False)
-        if isinstance(baseline, str):
+        if isinstance(baseline, str) and baseline not in unstable:
             label = "  vs base" if baseline == results.base else f"  vs {baseline}"
             body.append([label, *diffs])
             is_diff.append(True)
@@ -174,17 +212,22 @@ def _legend(results: Results) -> list[str]:
         if one
         else f"mean ± half-width of its {level} confidence interval"
     ]
-    if len(results.names) > 1:
+    unstable = _unstable(results)
+    compared = [
+        name for name, base in results.baselines.items()
+        if name != base and name not in unstable and base not in unstable
+    ]  # fmt: skip
+    if compared:
         own = "" if one else f"; ± is that difference's own {level} interval"
         lines.append(
             "vs base: the variant minus the base, paired replication by replication "
             f"(same random numbers){own}"
         )
         if not one:
-            compared = int(results.compare()["p_value"].notna().sum())
+            tested = int(results.compare()["p_value"].notna().sum())
             lines.append(
                 f"* significant: the paired t-test's p-value, adjusted by Holm's method over "
-                f"all {compared} comparisons of compare(), is below {1 - results.confidence:.0%}; "
+                f"all {tested} comparisons of compare(), is below {1 - results.confidence:.0%}; "
                 f"the chance that any starred difference is truly zero is at most "
                 f"{1 - results.confidence:.0%}"
             )
@@ -213,22 +256,39 @@ def _legend(results: Results) -> list[str]:
                 f"{worst.scenario}, half-width {worst.ratio:.2g}× the target"
             )
         lines.append(text)
+    if unstable:
+        lines.append(
+            "unstable: its waiting orders passed run.max_waiting, so its queues grow without "
+            "bound and every number would depend on the horizon: none is reported (run.json)"
+        )
     return lines
 
 
+def _footnotes(results: Results) -> list[str]:
+    """What the checks before the run found (``run.json`` lists the same)."""
+    found = results.record.warnings
+    if not found:
+        return []
+    return ["", "Found before the run (also in run.json):", *(f"  {line}" for line in found)]
+
+
 def format_table(results: Results) -> str:
-    """The headline comparison as aligned text, for the terminal."""
+    """The headline comparison as aligned text, for the terminal, with the run's warnings."""
     header, body, _ = _rows(results)
-    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    full = [row for row in [header, *body] if len(row) == len(header)]
+    widths = [max(len(row[i]) for row in full) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:
         first = cells[0].ljust(widths[0])
+        if len(cells) < len(header):  # an unstable scenario: its message instead of numbers
+            return "  ".join([first, *cells[1:]]).rstrip()
         rest = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:]))
         return "  ".join([first, *rest]).rstrip()
 
     rule = "-" * len(line(header))
     lines = [_title(results), "", line(header), rule, *(line(row) for row in body), rule]
     lines.extend(_legend(results))
+    lines.extend(_footnotes(results))
     return "\n".join(lines)
 
 
@@ -244,9 +304,20 @@ def format_html(results: Results) -> str:
             f"{html.escape(c)}</td>"
             for i, c in enumerate(row)
         )
+        if len(row) < len(header):  # an unstable scenario: its message instead of numbers
+            tds = (
+                f'<td style="text-align: left">{html.escape(row[0])}</td>'
+                f'<td colspan="{len(header) - 1}" style="text-align: left">'
+                f"{html.escape(' '.join(row[1:]))}</td>"
+            )
         rows.append(f"<tr{style}>{tds}</tr>")
+    notes = [_legend(results), _footnotes(results)[1:]]  # the legend, then any warnings
+    paragraphs = "".join(
+        f"<p><small>{'<br>'.join(html.escape(line.strip()) for line in lines)}</small></p>"
+        for lines in notes
+        if lines
+    )
     return (
         f"<div><p><b>{html.escape(_title(results))}</b></p>"
-        f"<table>{''.join(rows)}</table>"
-        f"<p><small>{'<br>'.join(html.escape(line) for line in _legend(results))}</small></p></div>"
+        f"<table>{''.join(rows)}</table>{paragraphs}</div>"
     )

@@ -11,6 +11,9 @@ numbers and the error messages a planner reads. It never imports the simulation 
                                    variants and changes validated again (no YAML)
     yamlio, loader                 reading files: YAML 1.2, extends, --set
     schema                         the JSON Schema for editors
+    roster                         a staff pool's week: on duty when, who changes over
+    checks                         plans that load but make no sense (overload, ...),
+                                   found before anything runs
 
 Imports point down: loader -> models -> validation -> paths, so the engine, which reads
 models, never loads PyYAML.

@@ -7,6 +7,7 @@ each publishes a JSON Schema that editors can use to check a file as it is typed
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, NoReturn, Self, TypeVar
@@ -18,10 +19,12 @@ from sim.scenario import units
 __all__ = [
     "ClockTime",
     "Count",
+    "Date",
     "Duration",
     "Fraction",
     "FrozenDict",
     "FrozenList",
+    "Growth",
     "Money",
     "MoneyRate",
     "PositiveDuration",
@@ -151,6 +154,14 @@ def _weekday(value: Any) -> Any:
     return units.parse_weekday(value)
 
 
+def _date(value: Any) -> Any:
+    return units.parse_date(value)
+
+
+def _growth(value: Any) -> Any:
+    return units.parse_growth(value)
+
+
 def _any_case(word: str) -> str:
     """A regex for ``word`` in any letter case (JSON Schema patterns have no flags)."""
     return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
@@ -172,6 +183,11 @@ _PERCENT_RATE_PATTERN = (
 )
 _PERCENT_PATTERN = r"^\s*\+?(100(\.0*)?|[0-9]{1,2}(\.[0-9]*)?|\.[0-9]+)\s*%\s*$"
 _CLOCK_PATTERN = r"^\s*(([01]?[0-9]|2[0-3]):[0-5][0-9]|24:00)\s*$"
+_DATE_PATTERN = r"^\s*[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])\s*$"
+_GROWTH_PATTERN = (
+    rf"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*%\s*/\s*"
+    rf"({_NUMBER_PATTERN}\s*)?{_UNIT_PATTERN}\s*$"
+)
 _WEEKDAY_PATTERN = (
     "^\\s*("
     + "|".join(_any_case(day) for day in sorted(units._WEEKDAY_ALIASES, key=lambda d: (-len(d), d)))
@@ -262,6 +278,21 @@ Weekday = Annotated[
             "a weekday: " + ", ".join(units.WEEKDAYS) + " (or the full name)",
             list(units.WEEKDAYS),
         )
+    ),
+]
+#: A calendar date, from ``"YYYY-MM-DD"``.
+Date = Annotated[
+    _dt.date,
+    BeforeValidator(_date),
+    WithJsonSchema(_string_schema(_DATE_PATTERN, units.DATE_FORMS, ["2026-01-05"])),
+]
+#: A compounded growth, ``"8%/year"``, as a continuous rate per hour once parsed
+#: (the factor after ``t`` hours is ``exp(growth * t)``).
+Growth = Annotated[
+    float,
+    BeforeValidator(_growth),
+    WithJsonSchema(
+        _string_schema(_GROWTH_PATTERN, units.GROWTH_FORMS, ["8%/year", "-2%/year"])
     ),
 ]
 #: A plain amount of money in the scenario's currency.

@@ -37,7 +37,7 @@ from sim.scenario.units import describe
 from sim.scenario.validation import validate
 from sim.scenario.yamlio import parse_document, parse_value, read_document
 
-__all__ = ["apply_overrides", "load", "load_raw", "loads", "loads_raw"]
+__all__ = ["apply_overrides", "load", "load_raw", "loads", "loads_raw", "override_path"]
 
 
 # --------------------------------------------------------------------------- extends
@@ -101,8 +101,10 @@ def apply_overrides(doc: Document, overrides: Sequence[str]) -> tuple[Document, 
     """Apply ``--set dotted.key=value`` overrides; return the new document and problems.
 
     Each value is read with :func:`sim.scenario.yamlio.parse_value` (``30d`` stays a string,
-    ``4`` is a number, ``[1, 2]`` a list). A malformed override or a path that does not
-    exist is a problem in the file ``--set``; the other overrides are still applied.
+    ``4`` is a number, ``[1, 2]`` a list); a key below ``variants.NAME`` or ``sweep.grid``
+    reaches one change of that variant or one list of the grid (:func:`override_path`).
+    A malformed override or a path that does not exist is a problem in the file
+    ``--set``; the other overrides are still applied.
     Values set here are located at ``--set`` (no line) in later error messages.
     """
     data, lines = doc.data, dict(doc.lines)
@@ -122,7 +124,7 @@ def apply_overrides(doc: Document, overrides: Sequence[str]) -> tuple[Document, 
             )
             continue
         try:
-            path = split_path(key)
+            path = override_path(key)
             value = parse_value(value_text)
             data = set_path(data, path, value)
         except ValueError as exc:  # PathError or an unreadable value
@@ -131,6 +133,33 @@ def apply_overrides(doc: Document, overrides: Sequence[str]) -> tuple[Document, 
         lines = {p: w for p, w in lines.items() if p[: len(path)] != path}
         lines[path] = ("--set", None)
     return Document(data=data, file=doc.file, lines=lines), problems
+
+
+#: Mappings whose keys are themselves dotted paths: a variant's changes, a sweep's grid.
+_PATH_KEYED = (("variants",), ("sweep", "grid"))
+
+
+def override_path(key: str) -> KeyPath:
+    """The path an override's key names; below a variant or a sweep grid, the rest is one key.
+
+    ``variants.peak_season.demand.arrivals.rate`` is the change ``demand.arrivals.rate``
+    of the variant ``peak_season`` (replaced, or added to the variant), and
+    ``sweep.grid.staff.desk.headcount`` the grid's list for ``staff.desk.headcount``.
+
+    >>> override_path("variants.peak.demand.arrivals.rate")
+    ('variants', 'peak', 'demand.arrivals.rate')
+    >>> override_path("staff.desk.shifts.0.headcount")
+    ('staff', 'desk', 'shifts', 0, 'headcount')
+    """
+    parts = [part.strip() for part in key.split(".")]
+    for prefix in _PATH_KEYED:
+        # variants.NAME.rest: the variant's name is one more segment before the rest.
+        head = len(prefix) + (1 if prefix == ("variants",) else 0)
+        if tuple(parts[: len(prefix)]) == prefix and len(parts) > head and all(parts[:head]):
+            rest = ".".join(parts[head:])
+            split_path(rest)  # the same rules for the rest: no empty parts
+            return (*parts[:head], rest)
+    return split_path(key)
 
 
 def load(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Scenario:

@@ -3,12 +3,16 @@
 A :class:`Scenario` is built from a YAML file (see :mod:`sim.scenario.loader`) and checked
 against the scenario format (``docs/scenario-format.md``). It holds plain numbers in
 the model's units: hours for durations, per hour for rates and money rates, fractions
-for percentages. It never changes: :meth:`Scenario.with_changes` returns a new one.
+for percentages, continuous rates per hour for growth; dates are ``datetime.date``, and
+the paths of orders files are absolute (relative to the file that named them). It
+never changes: :meth:`Scenario.with_changes` returns a new one.
 It knows nothing of SimPy; the model (:mod:`sim.model.build`) reads it to build a simulation.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, Literal
@@ -31,7 +35,10 @@ from sim.scenario.distributions import ConstantCount, CountDist, DurationDist
 from sim.scenario.fields import (
     ClockTime,
     Count,
+    Date,
     Duration,
+    Fraction,
+    Growth,
     Money,
     MoneyRate,
     PositiveDuration,
@@ -46,10 +53,14 @@ __all__ = [
     "AUTO",
     "DEFAULT_PRECISION",
     "Arrivals",
+    "CalendarEntry",
     "Costs",
     "CrossReferenceError",
+    "Deliveries",
     "DemandStream",
+    "LocatedError",
     "Product",
+    "Resample",
     "Run",
     "Scenario",
     "Service",
@@ -64,6 +75,19 @@ __all__ = [
 ]
 
 ALLOCATE = "allocate"
+ALL_DAYS = [0, 1, 2, 3, 4, 5, 6]
+
+
+def _unique_days(days: list[int] | None) -> list[int] | None:
+    if days is not None and len(set(days)) != len(days):
+        raise ValueError("a day is listed twice")
+    return days
+
+
+def _not_midnight_24(at: float | None) -> float | None:
+    if at == 24.0:
+        raise ValueError('use "00:00" (a time of day is before "24:00")')
+    return at
 
 
 # --------------------------------------------------------------------------- run
@@ -163,19 +187,22 @@ class Run(StrictModel):
 
     horizon: PositiveDuration
     warmup: WarmupSetting = 0.0
+    start: Date | None = None
     replications: ReplicationsSetting = 10
     seed: int = Field(default=0, ge=0)
     confidence: float = Field(default=0.95, gt=0, lt=1)
     precision: PrecisionSetting = None
     max_replications: int = Field(default=200, ge=2)
+    max_waiting: int = Field(default=100_000, ge=1)
 
     @model_validator(mode="after")
     def _warmup_inside_horizon(self) -> Run:
         if not isinstance(self.warmup, str) and self.warmup >= self.horizon:
-            raise ValueError(
+            message = (
                 f"warmup ({units.format_duration(self.warmup)}) must be shorter than the "
                 f"horizon ({units.format_duration(self.horizon)})"
             )
+            raise LocatedError([(("warmup",), message)])  # said at the warmup line
         if self.precision is not None and self.replications != AUTO:
             raise ValueError(
                 f"precision ({self.precision * 100:g}%) steers replications: auto; write "
@@ -221,15 +248,29 @@ def _weights(length: int, what: str) -> Callable[[list[float] | None], list[floa
     return check
 
 
+#: Days in each month of a 365-day year, January first: the weights of ``by_month``.
+MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 class Arrivals(StrictModel):
-    """A Poisson stream of orders whose rate may follow the hour and the weekday."""
+    """A Poisson stream of orders whose rate may follow the hour, the weekday, the month
+    and a trend."""
 
     rate: Rate
     by_hour: list[Annotated[float, Field(ge=0)]] | None = None
     by_weekday: list[Annotated[float, Field(ge=0)]] | None = None
+    by_month: list[Annotated[float, Field(ge=0)]] | None = None
+    growth: Growth | None = None
 
     _check_hour = field_validator("by_hour")(_weights(24, "hour of the day"))
     _check_day = field_validator("by_weekday")(_weights(7, "weekday, Monday first"))
+    _check_month = field_validator("by_month")(_weights(12, "month, January first"))
+
+    def month_factors(self) -> list[float]:
+        """12 factors, January first, whose mean over the days of a 365-day year is 1."""
+        months = self.by_month or [1.0] * 12
+        mean = sum(w * days for w, days in zip(months, MONTH_DAYS)) / sum(MONTH_DAYS)
+        return [w / mean for w in months]
 
     def profile(self) -> list[float]:
         """168 hourly factors from Monday 00:00 with mean 1: hour h runs at rate × factor[h]."""
@@ -240,11 +281,78 @@ class Arrivals(StrictModel):
         return [x / mean for x in raw]
 
 
+class Resample(StrictModel):
+    """Each simulated day is a past day of the same weekday, drawn at random from a file."""
+
+    file: str = Field(min_length=1)
+    by: Literal["day"] = "day"
+
+
+class CalendarEntry(StrictModel):
+    """A dated exception: a closed date, a promotion, or a change of staffing.
+
+    ``date`` names one date; ``from`` and ``to`` a range of dates (both included).
+    """
+
+    date: Date | None = None
+    from_: Date | None = Field(default=None, alias="from")
+    to: Date | None = None
+    closed: bool = False
+    demand: float | None = Field(default=None, ge=0)
+    staff: dict[str, Annotated[float, Field(ge=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> CalendarEntry:
+        if self.date is not None and (self.from_ is not None or self.to is not None):
+            raise ValueError("give date, or from and to, not both")
+        if self.date is None:
+            if self.from_ is None and self.to is None:
+                raise ValueError("give the date, or from and to (the first and last dates)")
+            if self.from_ is None or self.to is None:
+                raise ValueError("give both from and to (the first and last dates, included)")
+            if self.to < self.from_:
+                raise ValueError(f"to ({self.to}) is before from ({self.from_})")
+        if self.closed and (self.demand is not None or self.staff is not None):
+            raise ValueError(
+                "a closed date has no orders and no shifts: remove demand and staff, or closed"
+            )
+        if not self.closed and self.demand is None and self.staff is None:
+            raise ValueError(
+                "say what changes: closed: true, demand: FACTOR, or staff: {POOL: FACTOR}"
+            )
+        return self
+
+    @property
+    def first(self) -> _dt.date:
+        """The first date the entry applies to."""
+        first = self.date if self.date is not None else self.from_
+        assert first is not None
+        return first
+
+    @property
+    def last(self) -> _dt.date:
+        """The last date the entry applies to (included)."""
+        last = self.date if self.date is not None else self.to
+        assert last is not None
+        return last
+
+
+#: Keys of a channel that describe the content of generated orders.
+_DRAWN_CONTENT = ("lines", "sku_mix", "quantity")
+
+
 class DemandStream(StrictModel):
-    """Orders from one sales channel: how many, what is in them, and how patient they are."""
+    """Orders from one sales channel: how many, what is in them, and how patient they are.
+
+    The orders come from ``arrivals`` (a Poisson process), or from a file of past orders:
+    ``replay`` (those orders, exactly) or ``resample`` (past days drawn at random).
+    """
 
     name: str | None = None
-    arrivals: Arrivals
+    arrivals: Arrivals | None = None
+    replay: str | None = Field(default=None, min_length=1)
+    resample: Resample | None = None
+    calendar: list[CalendarEntry] = Field(default_factory=list)
     lines: CountDist = Field(default_factory=lambda: ConstantCount(value=1))
     sku_mix: dict[str, Annotated[float, Field(ge=0)]] | None = None
     quantity: CountDist = Field(default_factory=lambda: ConstantCount(value=1))
@@ -257,6 +365,30 @@ class DemandStream(StrictModel):
         if value is not None and (not value or sum(value.values()) <= 0):
             raise ValueError("sku_mix weights must not all be zero")
         return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DemandStream:
+        sources = [k for k in ("arrivals", "replay", "resample") if getattr(self, k) is not None]
+        if not sources:
+            raise ValueError(
+                "give arrivals (a Poisson rate), replay (a file of past orders) or resample"
+            )
+        if len(sources) > 1:
+            raise ValueError(f"give one source of orders, not {' and '.join(sources)}")
+        if self.arrivals is None:
+            drawn = [k for k in _DRAWN_CONTENT if k in self.model_fields_set]
+            if drawn:
+                raise ValueError(
+                    f"the orders file gives each order's lines: remove {', '.join(drawn)}"
+                )
+        return self
+
+    @property
+    def data_file(self) -> str | None:
+        """The orders file this channel reads (``replay`` or ``resample.file``), or None."""
+        if self.replay is not None:
+            return self.replay
+        return self.resample.file if self.resample is not None else None
 
 
 def _demand_as_list(value: Any) -> Any:
@@ -300,6 +432,11 @@ class PeriodicPolicy(StrictModel):
     review: PositiveDuration
     S: int = Field(ge=1)
     s: int | None = None
+    at: ClockTime | None = None
+    days: list[Weekday] | None = Field(default=None, min_length=1)
+
+    _check_days = field_validator("days")(_unique_days)
+    _check_at = field_validator("at")(_not_midnight_24)
 
     @model_validator(mode="after")
     def _check(self) -> PeriodicPolicy:
@@ -372,17 +509,28 @@ class Product(StrictModel):
 
 
 # --------------------------------------------------------------------------- suppliers
+class Deliveries(StrictModel):
+    """When a supplier delivers: at ``at`` on ``days`` (a purchase order waits for a slot)."""
+
+    days: list[Weekday] = Field(default_factory=lambda: list(ALL_DAYS), min_length=1)
+    at: ClockTime = 0.0
+
+    _check_days = field_validator("days")(_unique_days)
+    _check_at = field_validator("at")(_not_midnight_24)
+
+
 class Supplier(StrictModel):
-    """Where purchase orders go: how long they take and what each one costs."""
+    """Where purchase orders go: how long they take, when they arrive and what each costs."""
 
     lead_time: DurationDist
     order_cost: Money = 0.0
     min_order: int | None = Field(default=None, ge=1)
+    deliveries: Deliveries | None = None
+    reliability: Fraction = 1.0
+    short_fraction: Fraction = 0.0
 
 
 # --------------------------------------------------------------------------- staff
-ALL_DAYS = [0, 1, 2, 3, 4, 5, 6]
-
 
 class Shift(StrictModel):
     """Workers on duty from ``start`` to ``end`` on ``days``; an end at or before the start
@@ -801,6 +949,82 @@ class Scenario(StrictModel):
             scenario._provenance = Provenance.of(data, info.context)
         return scenario
 
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_data_files(cls, data: Any, info: ValidationInfo) -> Any:
+        """Orders files named relative to the scenario file that names them, made absolute.
+
+        The model (in another process, perhaps) then finds them whatever its working
+        directory; the planner's data keeps the path as written.
+        """
+        if not isinstance(data, dict):
+            return data
+        document = Provenance.of({}, info.context).document
+        demand = data.get("demand")
+        if isinstance(demand, dict):
+            channels: list[tuple[tuple[str | int, ...], Any]] = [(("demand",), demand)]
+        elif isinstance(demand, list):
+            channels = [(("demand", i), stream) for i, stream in enumerate(demand)]
+        else:
+            return data
+        resolved = []
+        changed = False
+        for at, stream in channels:
+            if isinstance(stream, dict):
+                new = dict(stream)
+                if isinstance(stream.get("replay"), str):
+                    new["replay"] = _data_path(stream["replay"], document, (*at, "replay"))
+                resample = stream.get("resample")
+                if isinstance(resample, dict) and isinstance(resample.get("file"), str):
+                    file = _data_path(resample["file"], document, (*at, "resample", "file"))
+                    new["resample"] = {**resample, "file": file}
+                changed = changed or new != stream
+                stream = new
+            resolved.append(stream)
+        if not changed:
+            return data
+        return {**data, "demand": resolved[0] if isinstance(demand, dict) else resolved}
+
+    @model_validator(mode="after")
+    def _dates_and_data(self, info: ValidationInfo) -> Scenario:
+        """Dated keys need a date at time 0; calendar pools and orders files must exist."""
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        dated = self.run.start is not None or any(s.replay is not None for s in self.demand)
+        check_files = Provenance.of({}, info.context).document is not None
+        for i, stream in enumerate(self.demand):
+            if not dated:
+                why = (
+                    "needs run.start (the calendar date at time 0, like start: 2026-01-05)"
+                )
+                if stream.arrivals is not None and stream.arrivals.by_month is not None:
+                    problems.append((("demand", i, "arrivals", "by_month"), why))
+                if stream.calendar:
+                    problems.append((("demand", i, "calendar"), why))
+            for j, entry in enumerate(stream.calendar):
+                for pool in entry.staff or {}:
+                    if pool not in self.staff:
+                        problems.append(
+                            (
+                                ("demand", i, "calendar", j, "staff", pool),
+                                f"no staff pool {pool!r}" + _known(self.staff),
+                            )
+                        )
+                if entry.demand is not None and stream.arrivals is None:
+                    problems.append(
+                        (
+                            ("demand", i, "calendar", j, "demand"),
+                            "a promotion multiplies a Poisson arrival rate; the orders of a "
+                            "replay or resample channel are as recorded",
+                        )
+                    )
+            path = stream.data_file
+            if check_files and path is not None and not os.path.isfile(path):
+                key = ("replay",) if stream.replay is not None else ("resample", "file")
+                problems.append((("demand", i, *key), f'orders file not found: "{path}"'))
+        if problems:
+            raise CrossReferenceError(problems)
+        return self
+
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
         problems: list[tuple[tuple[str | int, ...], str]] = []
@@ -845,6 +1069,10 @@ class Scenario(StrictModel):
         return self
 
     # ----------------------------------------------------------------- conveniences
+    def data_files(self) -> list[str]:
+        """The orders files the channels read (absolute paths, each once, in order)."""
+        return list(dict.fromkeys(s.data_file for s in self.demand if s.data_file is not None))
+
     @property
     def steps(self) -> list[Step]:
         """The steps that take time (every step but ``allocate``)."""
@@ -924,11 +1152,31 @@ class Scenario(StrictModel):
         return state
 
 
-class CrossReferenceError(ValueError):
-    """Names that do not match: a product's supplier, a step's staff pool, a SKU in a mix.
+def _data_path(text: str, document: Document | None, at: tuple[str | int, ...]) -> str:
+    """``text`` made absolute: relative to the file whose line gave it, else the working folder.
 
-    ``problems`` lists ``(loc, message)`` pairs, ``loc`` being the path of the key at fault,
-    so that each can be reported at its own line of the file.
+    A value from ``--set`` is relative to the working folder; one set in code
+    (``with_changes``) to the scenario's own file.
+    """
+    path = os.path.expanduser(text.strip())
+    if os.path.isabs(path):
+        return os.path.normpath(path)
+    folder = ""
+    if document is not None:
+        given_in = document.lines.get(at, (document.file, None))[0]
+        if given_in is None:
+            given_in = document.file
+        if given_in != "--set" and not given_in.startswith("<"):
+            folder = os.path.dirname(given_in)
+    return os.path.abspath(os.path.join(folder, path))
+
+
+class LocatedError(ValueError):
+    """A rule checked on a whole section but broken at keys inside it.
+
+    ``problems`` lists ``(loc, message)`` pairs, ``loc`` being the path of the key at
+    fault below where the rule is checked, so that each is reported at its own line of
+    the file (:mod:`sim.scenario.validation` reads them).
     """
 
     def __init__(self, problems: list[tuple[tuple[str | int, ...], str]]) -> None:
@@ -936,6 +1184,10 @@ class CrossReferenceError(ValueError):
         super().__init__(
             "; ".join(".".join(str(p) for p in loc) + ": " + msg for loc, msg in problems)
         )
+
+
+class CrossReferenceError(LocatedError):
+    """Names that do not match: a product's supplier, a step's staff pool, a SKU in a mix."""
 
 
 def _known(names: Iterable[str]) -> str:

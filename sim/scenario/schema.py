@@ -104,6 +104,12 @@ KEY_DOCS: dict[str, dict[str, str]] = {
         "seed": "Seed of every random stream; the same seed gives the same numbers on any "
         "executor (default 0).",
         "confidence": 'Level of every confidence interval, 0.95 or "95%" (default 0.95).',
+        "start": "Optional: the calendar date at time 0, like 2026-01-05 (the weekday follows "
+        "the date). Needed by by_month and calendar; with replay it defaults to the date of "
+        "the first order. Without it the clock starts on a Monday.",
+        "max_waiting": "A replication whose orders waiting (in queues and for backordered "
+        "stock) pass this many stops early, and its scenario is reported unstable "
+        "(default 100000).",
         "precision": 'With replications: auto, the target half-width of every headline '
         'measure\'s interval relative to its mean, 0.02 or "2%" (default 5%).',
         "max_replications": "With replications: auto, the most replications to run "
@@ -111,7 +117,14 @@ KEY_DOCS: dict[str, dict[str, str]] = {
     },
     "DemandStream": {
         "name": "Name of the sales channel (when demand is a list).",
-        "arrivals": "When orders arrive: a Poisson process with a rate (required).",
+        "arrivals": "When orders arrive: a Poisson process with a rate (give arrivals, "
+        "replay or resample).",
+        "replay": "A file of past orders (CSV: time, order, sku, quantity, optional channel), "
+        "relative to the scenario file: these orders, exactly, at their times.",
+        "resample": "Orders from a file of past orders: each simulated day is a past day of "
+        "the same weekday, drawn at random.",
+        "calendar": "Dated exceptions (need run.start): closed dates, promotions "
+        "(demand: factor) and staffing changes (staff: {pool: factor}).",
         "lines": "Order lines per order: a whole number or a count distribution (default 1).",
         "sku_mix": "Relative weights of the products on each line; default: equal over "
         "all products.",
@@ -126,6 +139,22 @@ KEY_DOCS: dict[str, dict[str, str]] = {
         "without changing its mean.",
         "by_weekday": "7 relative weights, Monday first, shaping the rate over the week "
         "without changing its mean.",
+        "by_month": "12 relative weights, January first, shaping the rate over the year "
+        "without changing its mean (needs run.start).",
+        "growth": 'Optional trend: the rate grows by this much per period, compounded, from '
+        'time 0, like "8%/year" (negative for a decline).',
+    },
+    "Resample": {
+        "file": "The orders file (CSV), relative to the scenario file.",
+        "by": "day: each simulated day is a past day of the same weekday (the only choice).",
+    },
+    "CalendarEntry": {
+        "date": "The date the exception applies to (or give from and to).",
+        "from": "First date of a range (included).",
+        "to": "Last date of a range (included).",
+        "closed": "true: no orders, no shifts and no deliveries on these dates.",
+        "demand": "Factor on the arrival rate on these dates (a promotion: 2.5; 0: no orders).",
+        "staff": "Factor on the headcount of each named pool on these dates (rounded down).",
     },
     "Product": {
         "price": "Selling price per unit (money, required).",
@@ -159,6 +188,8 @@ KEY_DOCS: dict[str, dict[str, str]] = {
         "review": "Time between reviews; the first review is at time 0.",
         "S": "Order-up-to level (>= 1).",
         "s": "Optional: order only if the position is at or below s at the review (s < S).",
+        "at": 'Optional: time of day of each review, "HH:MM" (default "00:00").',
+        "days": "Optional: weekdays on which reviews happen (default every day).",
     },
     "NoPolicy": {"type": "none: no replenishment."},
     "Supplier": {
@@ -166,6 +197,15 @@ KEY_DOCS: dict[str, dict[str, str]] = {
         "orders may cross (required).",
         "order_cost": "Fixed cost per purchase order (money, default 0).",
         "min_order": "Optional minimum units per purchase order (>= 1).",
+        "deliveries": "Optional delivery slots: a purchase order arrives at the first slot "
+        "on or after its lead time has passed.",
+        "reliability": 'Share of purchase orders delivered in full, 0.97 or "97%" (default 1).',
+        "short_fraction": "Share of the units a purchase order that is not delivered in full "
+        "brings, rounded down (default 0: nothing).",
+    },
+    "Deliveries": {
+        "days": "Weekdays with a delivery (default every day).",
+        "at": 'Time of day of the delivery, "HH:MM" (default "00:00").',
     },
     "StaffPool": {
         "headcount": "Workers on duty around the clock (give headcount or shifts).",
@@ -254,6 +294,9 @@ _DEFAULTS: dict[tuple[str, str], Any] = {
     ("DemandStream", "lines"): 1,
     ("DemandStream", "quantity"): 1,
     ("Shift", "days"): list(units.WEEKDAYS),
+    ("Deliveries", "days"): list(units.WEEKDAYS),
+    ("Deliveries", "at"): "00:00",
+    ("DemandStream", "calendar"): [],
     ("Scenario", "service"): {},
     ("Scenario", "costs"): {},
     ("Scenario", "products"): {},
@@ -423,7 +466,7 @@ def _fix_fields(defs: dict[str, Any]) -> None:
     number = {key: confidence.pop(key) for key in ("type", "exclusiveMinimum", "exclusiveMaximum")}
     confidence["anyOf"] = [number, {"type": "string", "pattern": fields._PERCENT_PATTERN}]
     arrivals = defs["Arrivals"]["properties"]
-    for key, length in (("by_hour", 24), ("by_weekday", 7)):
+    for key, length in (("by_hour", 24), ("by_weekday", 7), ("by_month", 12)):
         array = arrivals[key]["anyOf"][0]
         array["minItems"] = array["maxItems"] = length
     scenario["variants"]["additionalProperties"] = {

@@ -1,30 +1,40 @@
 """Units: every duration and rate in a scenario says what it is measured in.
 
 A planner writes ``lead_time: 5d`` or ``rate: 400/day``; the model works in one
-clock unit, the **hour**. This module turns the written forms into hours (durations),
-events per hour (rates) and money per hour (money rates), and refuses a bare number
-where a unit is needed, so that ``lead_time: 5`` (days? hours?) is never misread.
+clock unit, the **hour**. This module turns the written forms into hours (durations,
+``y`` being 365 days), events per hour (rates) and money per hour (money rates), and
+refuses a bare number where a unit is needed, so that ``lead_time: 5`` (days? hours?)
+is never misread. It also reads calendar dates (``2026-01-05``) and compounded growth
+(``"8%/year"``, kept as a continuous rate per hour).
 
 Only the standard library is used: configuration must stay light to import.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import difflib
 import math
 import re
 
 __all__ = [
     "split_quantity",
     "CLOCK_FORMS",
+    "DATE_FORMS",
     "DURATION_FORMS",
+    "GROWTH_FORMS",
     "PERCENT_FORMS",
     "RATE_FORMS",
     "HOURS_PER",
+    "ODD_SPACES",
     "describe",
     "format_duration",
+    "format_growth",
     "parse_clock",
+    "parse_date",
     "parse_duration",
     "parse_fraction",
+    "parse_growth",
     "parse_rate",
     "parse_weekday",
 ]
@@ -67,15 +77,29 @@ _UNIT_ALIASES: dict[str, str] = {
 }
 _HOURS_PER_YEAR = 365 * 24.0
 
-DURATION_FORMS = '"45s", "15min", "2h", "3d" or "1w"'
+#: Characters that look like a space but are not one, by what to call them in a message.
+ODD_SPACES = {
+    "\u00a0": "a non-breaking space (U+00A0)",
+    "\u202f": "a narrow non-breaking space (U+202F)",
+    "\u2007": "a figure space (U+2007)",
+    "\u3000": "an ideographic space (U+3000)",
+    "\u200b": "a zero-width space (U+200B)",
+    "\ufeff": "a zero-width no-break space (U+FEFF)",
+}
+
+DURATION_FORMS = '"45s", "15min", "2h", "3d", "1w" or "1y"'
 RATE_FORMS = '"400/day", "20/h", "3/min" or "2000/week"'
 PERCENT_FORMS = '0.95 or "95%"'
 CLOCK_FORMS = '"HH:MM" from "00:00" to "24:00", like "08:00"'
+DATE_FORMS = 'a date "YYYY-MM-DD", like 2026-01-05'
+GROWTH_FORMS = 'a growth per time like "8%/year" or "-2%/year"'
 
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _DURATION_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Z]+)\s*$")
 _RATE_RE = re.compile(rf"^\s*({_NUMBER})\s*(%?)\s*/\s*({_NUMBER})?\s*([a-zA-Z]+)\s*$")
 _CLOCK_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+_DATE_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})\s*$")
+_GROWTH_RE = re.compile(rf"^\s*({_NUMBER})\s*%\s*/\s*({_NUMBER})?\s*([a-zA-Z]+)\s*$")
 
 
 def _unit_hours(unit: str, *, allow_year: bool) -> float | None:
@@ -171,6 +195,59 @@ def parse_clock(value: object) -> float:
     return hours + minutes / 60.0
 
 
+def parse_date(value: object) -> _dt.date:
+    """Return the calendar date written ``"YYYY-MM-DD"`` (a ``datetime.date`` passes as is).
+
+    >>> parse_date("2026-01-05")
+    datetime.date(2026, 1, 5)
+    """
+    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        return value
+    match = _DATE_RE.match(value) if isinstance(value, str) else None
+    if match is None:
+        shown = repr(value) if isinstance(value, str) else describe(value)
+        raise ValueError(f"expected {DATE_FORMS} (got {shown})")
+    try:
+        return _dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        raise ValueError(f"no such date: {value!r} ({DATE_FORMS})") from None
+
+
+def parse_growth(value: object) -> float:
+    """Return a compounded growth like ``"8%/year"`` as a continuous rate per hour.
+
+    A rate that grows by ``g`` per period ``p``, compounded, is multiplied by
+    ``(1 + g) ** (t / p)`` after ``t``: ``exp(parse_growth(value) * t)`` with ``t`` in hours.
+
+    >>> round(parse_growth("8%/year") * 365 * 24, 6)  # ln(1.08)
+    0.076961
+    """
+    if _is_plain_number(value):
+        raise ValueError(f"expected {GROWTH_FORMS}: a percentage and its time unit (got {value!r})")
+    match = _GROWTH_RE.match(value) if isinstance(value, str) else None
+    hours = _unit_hours(match.group(3), allow_year=True) if match else None
+    if match is None or hours is None:
+        shown = repr(value) if isinstance(value, str) else describe(value)
+        raise ValueError(f"expected {GROWTH_FORMS} (got {shown})")
+    fraction = float(match.group(1)) / 100.0
+    per = float(match.group(2)) if match.group(2) else 1.0
+    if not math.isfinite(fraction) or per <= 0:
+        raise ValueError(f"expected {GROWTH_FORMS} (got {value!r})")
+    if fraction <= -1.0:
+        raise ValueError(f"a decline of 100% or more leaves nothing to decline (got {value!r})")
+    return math.log1p(fraction) / (per * hours)
+
+
+def format_growth(per_hour: float) -> str:
+    """A continuous growth rate per hour written back as a compounded percentage per year.
+
+    >>> format_growth(parse_growth("8%/year"))
+    '8%/year'
+    """
+    percent = math.expm1(per_hour * _HOURS_PER_YEAR) * 100.0
+    return f"{round(percent, 6):g}%/year"
+
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_ALIASES = {name: i for i, name in enumerate(WEEKDAYS)} | {
     full: i
@@ -184,7 +261,13 @@ def parse_weekday(value: object) -> int:
     """Return 0 for Monday ... 6 for Sunday."""
     if isinstance(value, str) and value.strip().lower() in _WEEKDAY_ALIASES:
         return _WEEKDAY_ALIASES[value.strip().lower()]
-    raise ValueError(f"expected a weekday: one of {', '.join(WEEKDAYS)} (got {describe(value)})")
+    hint = ""
+    if isinstance(value, str):
+        close = difflib.get_close_matches(value.strip().lower(), list(_WEEKDAY_ALIASES), n=1)
+        hint = f' (did you mean "{WEEKDAYS[_WEEKDAY_ALIASES[close[0]]]}"?)' if close else ""
+    raise ValueError(
+        f"expected a weekday: one of {', '.join(WEEKDAYS)} (got {describe(value)}){hint}"
+    )
 
 
 def format_duration(hours: float) -> str:

@@ -20,6 +20,7 @@ use this module to apply its own changes without pulling in PyYAML.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -38,7 +39,7 @@ from sim.scenario.paths import (
     set_path,
     split_path,
 )
-from sim.scenario.units import describe
+from sim.scenario.units import ODD_SPACES, describe
 
 __all__ = [
     "RUN_PLAN_KEYS",
@@ -125,10 +126,71 @@ def _translate(
             )
             continue
         for error in errors:
+            tag = _unknown_tag(error)
+            if tag is not None:  # "dist: gama": said at the dist key, with the choices
+                key, message = tag
+                result.append(_Error((*path, key), (*found, key), message, "unknown_tag"))
+                continue
             relative = path[len(prefix) :]
-            message = _message(error, model_cls, relative)
+            node = _node_at(data, found[:-1]) if error.get("type") == "extra_forbidden" else None
+            message = _message(error, model_cls, relative, node) + _hint(error.get("input"))
             result.append(_Error(path, found, message, str(error.get("type", ""))))
     return result
+
+
+def _node_at(data: Any, path: KeyPath) -> Any:
+    """The value at ``path`` in ``data`` (a path found by :func:`_locate`, so it exists)."""
+    for key in path:
+        data = data[key]
+    return data
+
+
+# A discriminated union's own message ends "... a mapping with dist: one of a, b, c".
+_TAGGED = re.compile(r"with (\w+): one of ([\w, ]+)$")
+
+
+def _unknown_tag(error: Mapping[str, Any]) -> tuple[str, str] | None:
+    """``("dist", 'unknown dist "gama" (did you mean "gamma"?); expected one of ...')`` when a
+    mapping names a kind (``dist``, ``type``) its union does not have; else None."""
+    match = _TAGGED.search(str(error.get("msg", "")))
+    value = error.get("input")
+    if match is None or not isinstance(value, dict):
+        return None
+    key, options = match.group(1), [o.strip() for o in match.group(2).split(",")]
+    got = value.get(key)
+    if not isinstance(got, str) or got in options:
+        return None
+    return key, (
+        f'unknown {key} "{got}"{_did_you_mean(got, options)}; expected one of '
+        + ", ".join(options)
+    )
+
+
+def _did_you_mean(got: str, options: Sequence[str]) -> str:
+    """`` (did you mean "gamma"?)`` for the option closest to ``got``, ignoring case; or ``""``."""
+    lowered = {option.lower(): option for option in options}
+    if got.lower() in lowered:
+        return f' (did you mean "{lowered[got.lower()]}"?)'
+    close = difflib.get_close_matches(got.lower(), list(lowered), n=1)
+    return f' (did you mean "{lowered[close[0]]}"?)' if close else ""
+
+
+_THOUSANDS = re.compile(r"^\s*[-+]?\d{1,3}(?:,\d{3})+(?!\d)")
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+")
+
+
+def _hint(value: Any) -> str:
+    """A hint for text a person reads as right but the format does not (``3,20``, odd spaces)."""
+    if not isinstance(value, str):
+        return ""
+    for char, name in ODD_SPACES.items():
+        if char in value:
+            return f"; it holds {name}: replace it with an ordinary space"
+    if _THOUSANDS.match(value):
+        return "; write numbers without a thousands separator (1000), and decimals with a dot"
+    if _DECIMAL_COMMA.match(value):
+        return f"; write decimals with a dot: {value.replace(',', '.', 1).strip()!r}"
+    return ""
 
 
 def _expand_errors(errors: list[Any]) -> list[Any]:
@@ -214,7 +276,11 @@ def _expected(error: Mapping[str, Any]) -> str | None:
     return _EXPECTED_WORDS.get(wanted, wanted)
 
 
-def _message(error: Mapping[str, Any], model_cls: type[BaseModel], path: KeyPath) -> str:
+def _message(
+    error: Mapping[str, Any], model_cls: type[BaseModel], path: KeyPath, node: Any = None
+) -> str:
+    """The planner's wording of one pydantic error (``node``: the mapping holding an
+    unknown key, to tell which kind of distribution or policy it is)."""
     kind = str(error.get("type", ""))
     msg = str(error.get("msg", ""))
     ctx = error.get("ctx") or {}
@@ -222,10 +288,10 @@ def _message(error: Mapping[str, Any], model_cls: type[BaseModel], path: KeyPath
     if kind == "missing":
         return f'missing required key "{path[-1] if path else ""}"'
     if kind == "extra_forbidden":
-        name = str(path[-1]) if path else ""
-        close = difflib.get_close_matches(name, sorted(field_names_at(model_cls, path[:-1])), n=1)
-        hint = f' (did you mean "{close[0]}"?)' if close else ""
-        return f'unknown key "{name}"{hint}'
+        return _unknown_key(str(path[-1]) if path else "", model_cls, path[:-1], node)
+    if kind == "literal_error" and isinstance(value, str):
+        options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return f"expected {ctx.get('expected', '?')} (got {value!r}){_did_you_mean(value, options)}"
     if kind == "value_error":
         return msg.removeprefix("Value error, ")
     if kind == "assertion_error":
@@ -276,11 +342,33 @@ _PYDANTIC_KINDS = {
 }
 
 
-def field_names_at(model_cls: type[BaseModel], path: KeyPath) -> set[str]:
+def _unknown_key(name: str, model_cls: type[BaseModel], path: KeyPath, node: Any) -> str:
+    """``unknown key "polcy" (did you mean "policy"?)``, or, for a kind of distribution or
+    policy, ``unknown key "cv" (exponential takes only mean)``."""
+    names = field_names_at(model_cls, path, node)
+    close = [n for n in difflib.get_close_matches(name, sorted(names), n=1) if n != name]
+    if close:
+        return f'unknown key "{name}" (did you mean "{close[0]}"?)'
+    for tag in _TAG_KEYS:
+        kind = node.get(tag) if isinstance(node, dict) else None
+        if isinstance(kind, str) and tag in names:
+            others = sorted(names - {tag})
+            takes = ", ".join(others) if others else "nothing else"
+            return f'unknown key "{name}" ({kind} takes only {takes})'
+    return f'unknown key "{name}"'
+
+
+#: Keys that say which member of a union a mapping is (a distribution's, a policy's).
+_TAG_KEYS = ("dist", "type")
+
+
+def field_names_at(model_cls: type[BaseModel], path: KeyPath, node: Any = None) -> set[str]:
     """The keys allowed at ``path`` by ``model_cls`` (for "did you mean" suggestions).
 
     The annotations are walked through Optional, Union, Annotated, ``list[...]`` and
-    ``dict[str, ...]``; where a union offers several models, their keys are pooled.
+    ``dict[str, ...]``; where a union offers several models, their keys are pooled,
+    unless ``node`` (the mapping found at ``path``) names its kind (``dist: exponential``):
+    then only the keys of that kind count.
     """
     current: list[Any] = [model_cls]
     for segment in path:
@@ -302,12 +390,25 @@ def field_names_at(model_cls: type[BaseModel], path: KeyPath) -> set[str]:
             elif origin in (list, tuple, Sequence) and isinstance(segment, int):
                 following.extend(arg for arg in typing.get_args(annotation) if arg is not Ellipsis)
         current = following
+    models = [a for a in _expand(current) if isinstance(a, type) and issubclass(a, BaseModel)]
+    if isinstance(node, dict):
+        for tag in _TAG_KEYS:
+            kind = node.get(tag)
+            chosen = [m for m in models if _has_kind(m, tag, kind)]
+            if chosen:
+                models = chosen
+                break
     names: set[str] = set()
-    for annotation in _expand(current):
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            for name, field in annotation.model_fields.items():
-                names.add(field.alias or name)
+    for model in models:
+        for name, field in model.model_fields.items():
+            names.add(field.alias or name)
     return names
+
+
+def _has_kind(model: type[BaseModel], tag: str, kind: Any) -> bool:
+    """Whether ``model``'s ``tag`` field (a Literal) accepts ``kind``."""
+    field = model.model_fields.get(tag)
+    return field is not None and kind in typing.get_args(field.annotation)
 
 
 def _expand(annotations: list[Any]) -> list[Any]:

@@ -18,6 +18,11 @@ this module reads files as YAML 1.2 (the core schema) instead, once, for every f
 The file is composed into PyYAML's node tree once (by the C parser when available),
 and turned into plain dicts, lists and scalars here, recording for every key path the
 line it was written on, so that a later error can point at ``shop.yaml:12``.
+
+A syntax error is said in the planner's words where it can be
+(:func:`explain_syntax_error`): a tab used to indent, a non-breaking space, a key
+indented unlike its neighbours (at the line to fix, which is often a line or more
+before the one where PyYAML gave up).
 """
 
 from __future__ import annotations
@@ -32,10 +37,12 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sim.errors import Problem, ScenarioError
 from sim.scenario.paths import Document, KeyPath, Where, dotted
+from sim.scenario.units import ODD_SPACES
 
 __all__ = [
     "Document",  # defined in sim.scenario.paths (no YAML needed to use one); read here
     "YAML12Loader",
+    "explain_syntax_error",
     "parse_document",
     "parse_value",
     "read_document",
@@ -190,6 +197,11 @@ def _compose(text: str, file: str) -> Node | None:
             and context.line != mark.line
         ):
             problem += f" ({exc.context} on line {context.line + 1})"
+        if mark is not None:
+            line, problem = explain_syntax_error(text, mark.line, mark.column, problem) or (
+                line,
+                problem,
+            )
         raise ScenarioError.one(f"YAML syntax error: {problem}", file=file, line=line) from None
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1 if isinstance(exc.position, int) else None
@@ -206,6 +218,120 @@ def _compose(text: str, file: str) -> Node | None:
     finally:
         if loader is not None:
             loader.dispose()
+
+
+# --------------------------------------------------------------------------- explaining
+# Parser messages that mean the block structure (indentation) went wrong.
+_STRUCTURE = (
+    "mapping values are not allowed",
+    "did not find expected key",
+    "did not find expected '-' indicator",
+    "could not find expected ':'",
+    "expected <block end>",
+    "expected <document start>",
+)
+
+
+def explain_syntax_error(text: str, row: int, column: int, problem: str) -> tuple[int, str] | None:
+    """A clearer ``(line, message)`` for a YAML syntax error at ``row``, ``column`` (0-based).
+
+    PyYAML says where it gave up, in its own words. Three mistakes a planner makes are
+    named instead, at the line where they are: a tab used to indent, a space that is
+    not a space (a non-breaking space pasted from a web page), and a key indented
+    unlike the keys beside it (the parser often notices only a line later). None when
+    it is none of those.
+    """
+    lines = text.splitlines()
+    here = lines[row] if row < len(lines) else ""
+    indent = here[: len(here) - len(here.lstrip(" \t"))]
+    if "\t" in indent or here[column : column + 1] == "\t":
+        return row + 1, "a tab character: indent with spaces (YAML does not allow tabs to indent)"
+    for back in range(min(row, len(lines) - 1), max(-1, row - 3), -1):
+        code = lines[back].split("#", 1)[0]  # in a comment, an odd space does no harm
+        for char, name in ODD_SPACES.items():
+            if char in code:
+                return back + 1, (
+                    f"{name}, often pasted from a web page or a word processor: "
+                    "replace it with an ordinary space"
+                )
+    if any(words in problem for words in _STRUCTURE):
+        return _misaligned(lines, row)
+    return None
+
+
+def _content(lines: list[str]) -> list[tuple[int, int]]:
+    """``(row, indent)`` of every line that starts a key or an item (not blank, not a
+    comment, not inside a bracket left open on an earlier line)."""
+    result = []
+    depth = 0
+    for row, raw in enumerate(lines):
+        body = "" if raw.lstrip().startswith("#") else raw.split(" #", 1)[0].rstrip()
+        if body.strip() and depth == 0:
+            result.append((row, len(body) - len(body.lstrip(" "))))
+        depth = max(0, depth + sum(body.count(c) for c in "[{") - sum(body.count(c) for c in "]}"))
+    return result
+
+
+def _misaligned(lines: list[str], row: int) -> tuple[int, str] | None:
+    """The line, at or before ``row``, whose indentation is the mistake, and what to say.
+
+    The parser notices a misplaced key where the structure breaks, often a line or more
+    after it. So each line up to ``row`` (at most :data:`_LOOK_BACK`) is tried at the
+    indentation of the lines around it, and the move that lets the parser read
+    furthest (best: the whole file) names the line to fix; of equals, the one that does
+    not turn the line into a top-level key, then one that puts a line off the file's
+    unit of indentation (2 spaces, say) back on it, then the smallest move, then the
+    line nearest the complaint (YAML takes the first key of a mapping as the one that
+    sets its indentation).
+    """
+    content = _content(lines)
+    before = [(r, n) for r, n in content if r <= row][-_LOOK_BACK:]
+    if not before:
+        return None
+    first = before[0][0]
+    levels = sorted({n for r, n in content if first <= r <= row + _LOOK_BACK})
+    # The file's unit of indentation (2 spaces, say), from the indents used more than once.
+    used = [n for _, n in content]
+    step = math.gcd(*(n for n in set(used) if used.count(n) > 1)) or 2
+    best: tuple[tuple[float, bool, bool, int, int], int, int] | None = None
+    for r, n in before:
+        for m in levels:
+            if m == n:
+                continue
+            trial = list(lines)
+            trial[r] = " " * m + lines[r].lstrip(" ")
+            reach = _reach("\n".join(trial))
+            # Furthest first; then a move that does not make a new top-level key, onto
+            # the file's own unit of indentation, the smallest, nearest the complaint.
+            rank = (reach, m > 0, m % step == 0 and n % step != 0, -abs(m - n), r)
+            if reach > row and (best is None or rank > best[0]):
+                best = (rank, n, m)
+    if best is None:
+        return None
+    (*_, r), n, m = best
+    return r + 1, (
+        f"this line is indented {n} spaces; at {m} it would line up with the lines around "
+        "it (keys of one mapping, and items of one list, must line up)"
+    )
+
+
+#: How many lines before the parser's complaint are tried as the misplaced one.
+_LOOK_BACK = 15
+
+
+def _reach(text: str) -> float:
+    """The row (0-based) where parsing ``text`` fails, or infinity when it reads to the end."""
+    loader = YAML12Loader(text)
+    try:
+        loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        return float(mark.line) if mark is not None else -1.0
+    except yaml.YAMLError:
+        return -1.0
+    finally:
+        loader.dispose()
+    return math.inf
 
 
 # --------------------------------------------------------------------------- building

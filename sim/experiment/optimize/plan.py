@@ -37,16 +37,26 @@ SHORT_LIST = 10
 
 
 def evaluate(
-    scenario: Scenario, replication: int, measures: Sequence[tuple[str, str]]
+    scenario: Scenario,
+    replication: int,
+    measures: Sequence[tuple[str, str]],
+    cache: str | None = None,
 ) -> dict[str, Any]:
     """Run one replication (in a worker) and return only the measures asked for.
 
-    ``{"values": [float or None per measure], "subjects": {metric: [subjects it has]}}``:
-    a measure the model does not report is None, with the subjects its metric has.
+    ``{"values": [float or None per measure], "subjects": {metric: [subjects it has]},
+    "unstable": None or the one-line reason}``: a measure the model does not report is
+    None, with the subjects its metric has; a replication whose waiting orders passed
+    ``run.max_waiting`` is unstable and has no values. ``cache`` is where the parent
+    prepared the orders files of replay and resample channels.
     """
-    from sim.model.build import simulate
+    from sim.data.store import simulate
+    from sim.model.build import Unstable
 
-    output = simulate(scenario, replication, series=False)
+    output = simulate(scenario, replication, series=False, cache=cache)
+    if output.unstable is not None:
+        return {"values": [None] * len(measures), "subjects": {},
+                "unstable": str(Unstable(*output.unstable))}  # fmt: skip
     found = {(metric, subject): float(value) for metric, subject, value, _ in output.metrics}
     values = [found.get((metric, subject)) for metric, subject in measures]
     subjects = {
@@ -54,7 +64,7 @@ def evaluate(
         for (metric, subject), value in zip(measures, values)
         if value is None
     }
-    return {"values": values, "subjects": subjects}
+    return {"values": values, "subjects": subjects, "unstable": None}
 
 
 @dataclass

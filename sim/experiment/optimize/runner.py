@@ -19,6 +19,7 @@ The plumbing around :mod:`~sim.experiment.optimize.selection` (the statistics) a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -63,27 +64,33 @@ class ReplicationStore(SweepStore):
     def _rep_path(self, candidate: int, replication: int) -> str:
         return os.path.join(self.folder, f"rep-{candidate:06d}-{replication:06d}.json")
 
-    def put(self, candidate: int, replication: int, values: list[float]) -> None:
+    def put(self, candidate: int, replication: int, values: list[float],
+            unstable: str | None = None) -> None:  # fmt: skip
         from sim._files import atomic_write
 
-        text = json.dumps({"candidate": candidate, "replication": replication,
-                           "values": values}, allow_nan=True)  # fmt: skip
-        atomic_write(self._rep_path(candidate, replication), text + "\n")
+        record: dict[str, Any] = {"candidate": candidate, "replication": replication,
+                                  "values": values}  # fmt: skip
+        if unstable:
+            record["unstable"] = unstable
+        atomic_write(self._rep_path(candidate, replication), json.dumps(record) + "\n")
 
-    def load(self) -> dict[tuple[int, int], list[float]]:
+    def load(self) -> tuple[dict[tuple[int, int], list[float]], dict[tuple[int, int], str]]:
+        """Every stored replication's values, and the reasons of the unstable ones."""
         found: dict[tuple[int, int], list[float]] = {}
+        unstable: dict[tuple[int, int], str] = {}
         for name in os.listdir(self.folder):
             if not (name.startswith("rep-") and name.endswith(".json")):
                 continue
             try:
                 with open(os.path.join(self.folder, name), encoding="utf-8") as handle:
                     record = json.load(handle)
-                found[(int(record["candidate"]), int(record["replication"]))] = [
-                    float(v) for v in record["values"]
-                ]
+                pair = (int(record["candidate"]), int(record["replication"]))
+                found[pair] = [float(v) for v in record["values"]]
+                if record.get("unstable"):
+                    unstable[pair] = str(record["unstable"])
             except (OSError, ValueError, KeyError, TypeError):
                 continue  # only a crash of the whole machine leaves one unreadable: run again
-        return found
+        return found, unstable
 
 
 class _Evaluator:
@@ -95,7 +102,11 @@ class _Evaluator:
         self.store = store
         self.options = options
         self.bar = bar
-        self.values: dict[tuple[int, int], list[float]] = store.load() if store else {}
+        self.values: dict[tuple[int, int], list[float]] = {}
+        self.unstable: dict[tuple[int, int], str] = {}
+        if store is not None:
+            self.values, self.unstable = store.load()
+        self.prepared: set[int] = set()
         self.reused = 0
         self.used: set[tuple[int, int]] = set()
 
@@ -111,12 +122,18 @@ class _Evaluator:
         self.bar.update(len(new) - len(todo))
         if not todo:
             return
+        from sim.data.store import cache_dir, prepare
+
         measures = self.plan.measures
+        cache = cache_dir()
 
         def tasks() -> Iterator[tuple[tuple[int, int], tuple[Any, ...]]]:
             for candidate, replication in todo:
-                yield (candidate, replication), (self.plan.scenario(candidate), replication,
-                                                 measures)  # fmt: skip
+                scenario = self.plan.scenario(candidate)
+                if candidate not in self.prepared:
+                    prepare([scenario])  # its orders files, if any: read once, then a stat
+                    self.prepared.add(candidate)
+                yield (candidate, replication), (scenario, replication, measures, cache)
 
         with as_finished(evaluate, tasks(), count=len(todo), **self.options) as finished:
             for (candidate, replication), future in finished:
@@ -129,9 +146,14 @@ class _Evaluator:
                         f"{type(error).__name__}: {error}"
                     ) from error
                 outcome = future.result()
-                values = self._checked(candidate, outcome)
+                unstable = outcome.get("unstable")
+                if unstable:
+                    values = [math.nan] * len(measures)
+                    self.unstable[(candidate, replication)] = unstable
+                else:
+                    values = self._checked(candidate, outcome)
                 if self.store is not None:
-                    self.store.put(candidate, replication, values)
+                    self.store.put(candidate, replication, values, unstable)
                 self.values[(candidate, replication)] = values
                 self.bar.update(1)
 
@@ -149,6 +171,10 @@ class _Evaluator:
                 )
         return [float(v) for v in outcome["values"]]
 
+    def unstable_in(self, candidate: int, count: int) -> bool:
+        """Whether one of the candidate's first ``count`` replications was unstable."""
+        return any((candidate, r) in self.unstable for r in range(count))
+
     def matrix(self, candidate: int, count: int) -> np.ndarray:
         """``[replication, measure]`` values of one candidate's first ``count`` replications."""
         return np.array([self.values[(candidate, r)] for r in range(count)], dtype=float)
@@ -163,6 +189,7 @@ def optimize(
     seed: int | None = None,
     out: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
+    force: bool = False,
 ) -> Decision:
     """Find the best plan of ``scenario``'s ``optimize`` block, with its stated confidence.
 
@@ -186,7 +213,9 @@ def optimize(
     ``scenario`` is a :class:`~sim.scenario.models.Scenario` or the path of a file with an
     ``optimize`` block. ``budget`` and ``seed`` replace the block's budget and
     ``run.seed``. ``workers`` local processes (1: this process) or a Dask ``scheduler``
-    run the replications; the decision is the same on any of them. With ``out``, every
+    run the replications; the decision is the same on any of them. Before anything runs,
+    the budget's worth of replications is estimated: more than an hour raises
+    :class:`~sim.experiment.estimate.RunTooLong` unless ``force``. With ``out``, every
     finished replication is kept in ``out/replications/`` and a run started again
     (after Ctrl-C or a kill) goes on from there. ``progress``: a bar that names the
     stage (None: only on a terminal or in a notebook).
@@ -200,6 +229,7 @@ def optimize(
     from sim.experiment.runner import _as_scenario
 
     plan = plan_optimize(_as_scenario(scenario), budget=budget, seed=seed)
+    _check_size(plan, workers, force)
     record = RunRecord("optimize", workers=workers, scheduler=scheduler)
     record.scenarios = [ScenarioRecord.of(plan.base)]
     record.scenarios[0].replications = None  # each candidate runs its own count (details)
@@ -216,6 +246,21 @@ def optimize(
     if evaluator.reused:
         record.details["optimize"]["replications_reused"] = evaluator.reused
     return Decision(plan, evaluator.values, record=record, **outcome)
+
+
+def _check_size(plan: OptimizePlan, workers: int | None, force: bool) -> None:
+    """Refuse a budget estimated at more than an hour of work unless ``force``: sized on
+    the first and last candidates (the smallest and largest values of every decision)."""
+    from sim.experiment.estimate import check_size, estimate
+    from sim.experiment.executors import default_workers
+
+    ends = list(dict.fromkeys((0, len(plan.candidates) - 1)))
+    share = plan.budget // len(ends)
+    tasks = [(plan.scenario(c), share) for c in ends]
+    workers = 1 if workers == 1 else (workers or default_workers())
+    size = estimate(tasks, workers, what=f"up to {plan.budget} replications (the budget)")
+    # The budget is spread over many tasks, not these two: every worker has a share.
+    check_size(dataclasses.replace(size, workers=workers), force=force)
 
 
 class _nothing:
@@ -277,7 +322,7 @@ def _select(
     x, y = _signed(plan, first)
     relative = relative_tolerance(plan.block)
     if relative is not None:
-        scale = float(np.median(np.abs(first[:, :, 0].mean(axis=1))))
+        scale = float(np.nanmedian(np.abs(first[:, :, 0].mean(axis=1))))
         delta = relative * scale
         if not delta > 0:
             raise ScenarioError.one(
@@ -292,7 +337,9 @@ def _select(
     thresholds = [c.value if c.op == "<=" else -c.value for c in plan.constraints]
     selection = Selection(len(listed), thresholds=thresholds, tolerances=tolerances,
                           delta=delta, confidence=plan.block.confidence, n0=n0)  # fmt: skip
-    selection.start(x, y.transpose(0, 2, 1))
+    unstable = [m for m, c in enumerate(listed) if evaluator.unstable_in(c, n0)]
+    x, y = np.nan_to_num(x), np.nan_to_num(y)  # the unstable ones' data are never used
+    selection.start(x, y.transpose(0, 2, 1), excluded=unstable)
     stop = None
     while not selection.done:
         alive = [listed[m] for m in selection.contention]
@@ -306,16 +353,25 @@ def _select(
         start = selection.r
         evaluator.run([(c, r) for r in range(start, start + per) for c in alive])
         for r in range(start, start + per):
+            for m in list(selection.contention):
+                if (listed[m], r) in evaluator.unstable:
+                    selection.exclude(m)
             if selection.done:
                 break
             rows = np.array([evaluator.values[(listed[m], r)] for m in selection.contention])
             xr, yr = _signed(plan, rows)
             selection.observe(xr, yr)
-    used = {
+    used: dict[str, Any] = {
         "tolerance_objective": delta,
         "tolerance_constraints": {c.text: e for c, e in zip(plan.constraints, tolerances)},
         "replications_used": len(evaluator.used),
     }
+    if evaluator.unstable:
+        used["unstable"] = {
+            plan.label(c): reason
+            for (c, r), reason in sorted(evaluator.unstable.items())
+            if (c, r) in evaluator.used
+        }
     return selection, used, stop
 
 
@@ -334,6 +390,9 @@ def _search(plan: OptimizePlan, evaluator: _Evaluator) -> tuple[list[int], dict[
         evaluator.run([(c, r) for c in ids for r in range(n)])
         merits = []
         for c in ids:
+            if evaluator.unstable_in(c, n):
+                merits.append((0, -math.inf))
+                continue
             means = evaluator.matrix(c, n).mean(axis=0)
             limits = [(float(m), con.op, con.value, tol) for m, con, tol
                       in zip(means[1:], plan.constraints, tolerances)]  # fmt: skip

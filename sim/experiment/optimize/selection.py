@@ -188,9 +188,10 @@ class Selection:
         self._eps = np.asarray(self.tolerances, dtype=float)
 
     # ----------------------------------------------------------------- feeding
-    def start(self, x: np.ndarray, y: np.ndarray) -> None:
+    def start(self, x: np.ndarray, y: np.ndarray, excluded: Sequence[int] = ()) -> None:
         """The first stage: ``x[i, j]`` and ``y[i, l, j]`` for every candidate ``i``,
-        constraint ``l`` and replication ``j < n0``."""
+        constraint ``l`` and replication ``j < n0``; ``excluded`` candidates are dropped
+        as infeasible before any check (see :meth:`exclude`; their data are ignored)."""
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float).reshape(self.k, len(self._q), x.shape[-1])
         if x.shape != (self.k, self.n0) or y.shape[2] != self.n0:
@@ -202,6 +203,8 @@ class Selection:
         self._sum_y = y.sum(axis=2)
         self.r = self.n0
         self.contention = list(range(self.k))
+        for i in excluded:
+            self.exclude(i)
         self._check()
 
     def observe(
@@ -216,6 +219,14 @@ class Selection:
         self._sum_y[idx] += np.asarray(y, dtype=float).reshape(len(idx), len(self._q))
         self.r += 1
         self._check()
+
+    def exclude(self, i: int) -> None:
+        """Drop candidate ``i`` as infeasible for a reason outside the data (its queues
+        grow without bound: no mean exists to check)."""
+        if i in self.contention:
+            self.infeasible[i] = True
+            self.decided_at[i] = self.r
+            self.contention = [j for j in self.contention if j != i]
 
     # ----------------------------------------------------------------- the rules
     def _check(self) -> None:

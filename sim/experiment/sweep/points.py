@@ -136,28 +136,37 @@ def _format(x: float) -> str:
 
 # --------------------------------------------------------------------------- one point
 PointOutcome = dict[str, Any]
-"""What :func:`run_point` returns: ``{"rows", "error", "seconds", "cpu_seconds"}``.
+"""What :func:`run_point` returns: ``{"rows", "error", "seconds", "cpu_seconds"}``, and
+``"unstable": True`` for an unstable point.
 
 ``rows`` are ``[replication, metric, subject, value, unit]`` lists (plain Python values,
-cheap to pickle and exact in JSON); ``error`` is the one-line reason a point failed
-(None when it ran); ``seconds`` and ``cpu_seconds`` are the wall and CPU time it took."""
+cheap to pickle and exact in JSON); ``error`` is the one-line reason a point failed or
+is unstable (None when it ran); ``seconds`` and ``cpu_seconds`` are the wall and CPU
+time it took."""
 
 
-def run_point(scenario: Scenario, replications: int) -> PointOutcome:
+def run_point(scenario: Scenario, replications: int, cache: str | None = None) -> PointOutcome:
     """Simulate replications ``0 .. replications-1`` of one point, one after another.
 
     Never raises for a failing simulation: the error becomes the point's one-line
     ``error`` (the sweep records it and goes on), and the rows are dropped so a half-run
-    point is never mistaken for a finished one.
+    point is never mistaken for a finished one. A replication whose waiting orders pass
+    ``run.max_waiting`` makes the point *unstable*: it stops there, with no rows.
     """
     started, cpu = time.perf_counter(), time.process_time()
     rows: list[list[Any]] = []
     error: str | None = None
+    unstable = False
     try:
-        from sim.model.build import simulate
+        from sim.data.store import simulate  # with the orders of replay/resample channels
+        from sim.model.build import Unstable
 
         for replication in range(replications):
-            output = simulate(scenario, replication, series=False)  # a sweep keeps no series
+            # A sweep keeps no series; ``cache`` is where the orders files were prepared.
+            output = simulate(scenario, replication, series=False, cache=cache)
+            if output.unstable is not None:
+                rows, error, unstable = [], str(Unstable(*output.unstable)), True
+                break
             rows.extend(
                 [replication, str(metric), str(subject), _plain(value), str(unit)]
                 for metric, subject, value, unit in output.metrics
@@ -165,7 +174,8 @@ def run_point(scenario: Scenario, replications: int) -> PointOutcome:
     except Exception as exc:  # noqa: BLE001 - recorded as the point's failure
         rows, error = [], one_line(exc)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
-    return {"rows": rows, "error": error, "seconds": seconds, "cpu_seconds": cpu_seconds}
+    outcome = {"rows": rows, "error": error, "seconds": seconds, "cpu_seconds": cpu_seconds}
+    return {**outcome, "unstable": True} if unstable else outcome
 
 
 def _plain(value: Any) -> float:

@@ -12,10 +12,14 @@ combinations where service cannot be bought any cheaper (the Pareto frontier).
   (:mod:`sim.experiment.executors`); results are put back in point order, never completion order,
   so one worker, eight or a cluster give the same table to the last digit;
 * a point that is invalid or whose simulation fails is recorded with its one-line error,
-  and the sweep goes on;
+  and the sweep goes on; a point whose waiting orders pass ``run.max_waiting`` is
+  recorded *unstable* (no numbers: its queues grow without bound);
+* before it starts, the work of the points still to run is estimated
+  (:mod:`sim.experiment.estimate`); more than an hour needs ``force=True``;
 * with ``out`` set, every finished point is stored on disk the moment it finishes
   (:mod:`sim.experiment.sweep.store`): a sweep killed at any moment and started again runs only
-  the points it lacks, and ends with the same ``sweep.csv``.
+  the points it lacks, and ends with the same ``sweep.csv``; Ctrl-C ends the worker
+  processes at once and keeps every point finished before it.
 
 pandas is imported by the functions that need it, and scipy only by the statistics, so
 a worker that imports this module to run a point stays light.
@@ -28,11 +32,13 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError
 from sim.experiment import stats
+from sim.experiment.estimate import format_seconds
+from sim.experiment.record import RunRecord, ScenarioRecord
 from sim.experiment.stats import REPLICATION_COLUMNS, SUMMARY_COLUMNS
 from sim.experiment.sweep.points import (
     PointOutcome,
@@ -63,7 +69,8 @@ class SweepPlan:
     """What a sweep will run: the base scenario, its points and the replications of each.
 
     ``kind`` is ``"grid"`` or ``"sample"``; ``keys`` the swept dotted keys, in order;
-    ``points[i]`` the values of point ``i`` (``{key: value}``).
+    ``points[i]`` the values of point ``i`` (``{key: value}``); ``spec`` the grid or the
+    sample as it was given (for ``run.json``).
     """
 
     base: Scenario
@@ -71,6 +78,7 @@ class SweepPlan:
     keys: tuple[str, ...]
     points: tuple[dict[str, Any], ...]
     replications: int
+    spec: Mapping[str, Any] | None = None
 
     def identity(self) -> dict[str, Any]:
         """What the store compares to refuse mixing two sweeps (see :func:`sweep_identity`)."""
@@ -151,6 +159,7 @@ def plan_sweep(
                 key="sweep.grid",
             )
         kind, keys, points = "grid", tuple(grid), grid_points(grid)
+        spec: dict[str, Any] = grid
     else:
         if not isinstance(sample, Sample):
             sample = Sample.model_validate(sample)
@@ -158,9 +167,9 @@ def plan_sweep(
             points = sample_points(sample)
         except ValueError as exc:
             raise ScenarioError.one(str(exc), file=_file_of(scenario), key="sweep.sample") from None
-        kind, keys = "sample", tuple(sample.ranges)
+        kind, keys, spec = "sample", tuple(sample.ranges), sample.model_dump(mode="json")
 
-    return SweepPlan(scenario.base(), kind, keys, tuple(points), replications)
+    return SweepPlan(scenario.base(), kind, keys, tuple(points), replications, spec)
 
 
 def _file_of(scenario: Scenario) -> str | None:
@@ -180,6 +189,8 @@ def sweep(
     out: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
     plots: bool = True,
+    force: bool = False,
+    record: RunRecord | None = None,
 ) -> SweepResults:
     """Run every point of a sweep; return its results (and write them to ``out``).
 
@@ -196,6 +207,11 @@ def sweep(
     failed) and, with ``plots``, the ``sweep_*.png`` figures. ``progress``: a bar over
     points (None: only on a terminal). Raises :class:`~sim.errors.SweepMismatchError`
     when ``out`` holds results of a different sweep, or of another version of the model.
+
+    The points still to run are sized first: an estimate of more than an hour raises
+    :class:`~sim.experiment.estimate.RunTooLong` unless ``force=True`` (not checked on
+    a cluster). ``record`` is what ``out/run.json`` says (the command line fills in its
+    arguments); the sweep adds the scenario, points, replications and times.
     """
     if not isinstance(scenario, SweepPlan):
         plan = plan_sweep(scenario, grid, sample=sample, replications=replications)
@@ -206,21 +222,42 @@ def sweep(
             "sweep: a SweepPlan has its points and replications already; "
             "give grid, sample and replications to plan_sweep()"
         )
+    record = record if record is not None else RunRecord("sweep")
+    record.command, record.workers, record.scheduler = "sweep", workers, scheduler
+    record.scenarios = [ScenarioRecord.of(plan.base)]
+    record.scenarios[0].replications = plan.replications
+    record.details.update(
+        kind=plan.kind, keys=list(plan.keys), points=len(plan.points), **{plan.kind: plan.spec}
+    )
     records: dict[int, dict[str, Any]] = {}
     if out is None:
-        ran = _run_points(plan, records, None, workers, scheduler, progress)
-        return SweepResults(plan, records, ran=ran)
+        ran = _run_points(plan, records, None, workers, scheduler, progress, force)
+        return SweepResults(plan, records, ran=ran, record=_finished(record, plan, ran))
 
     from sim.experiment.sweep.store import SweepStore
 
     with SweepStore(out, plan.identity()) as store:
-        for point, record in store.records():
-            if record.get("status") == "ok":
-                records[point] = record
-        ran = _run_points(plan, records, store, workers, scheduler, progress)
-    results = SweepResults(plan, records, ran=ran, out=os.fspath(out))
+        for point, stored in store.records():
+            if stored.get("status") in _DONE:
+                records[point] = stored
+        ran = _run_points(plan, records, store, workers, scheduler, progress, force)
+    results = SweepResults(
+        plan, records, ran=ran, out=os.fspath(out), record=_finished(record, plan, ran)
+    )
     results.save(out, plots=plots)
     return results
+
+
+#: A stored point with one of these statuses is not run again when the sweep resumes.
+_DONE = ("ok", "unstable")
+
+
+def _finished(record: RunRecord, plan: SweepPlan, ran: Sequence[int]) -> RunRecord:
+    """``record`` with the points run now and the time the sweep ended."""
+    record.details["ran"] = len(ran)
+    record.details["resumed"] = len(plan.points) - len(ran)
+    record.finish()
+    return record
 
 
 def _run_points(
@@ -230,23 +267,31 @@ def _run_points(
     workers: int | None,
     scheduler: str | None,
     progress: bool | None,
+    force: bool = False,
 ) -> list[int]:
     """Run the points missing from ``records`` (adding them); return their ids, in order.
 
     Each point is recorded (and stored) the moment it finishes, so Ctrl-C or a crash
     loses only the points still running.
     """
+    from sim.data.store import cache_dir, prepare
     from sim.experiment.executors import as_finished, progress_bar
 
     todo = [point for point in range(len(plan.points)) if point not in records]
     if not todo:
         return []
+    description = "sweep"
+    if scheduler is None:
+        wall = _check_size(plan, todo, workers, force)
+        if wall >= 10:  # the bar shows no time left until a point has finished
+            description += f" ({format_seconds(wall)})"
     failed = 0
 
     def finish(point: int, outcome: Mapping[str, Any]) -> None:
         nonlocal failed
+        status = "failed" if outcome["error"] else "ok"
         record = {
-            "status": "failed" if outcome["error"] else "ok",
+            "status": "unstable" if outcome.get("unstable") else status,
             "error": outcome["error"],
             "seconds": outcome.get("seconds"),
             "cpu_seconds": outcome.get("cpu_seconds"),
@@ -256,7 +301,7 @@ def _run_points(
         if store is not None:
             store.write(point, record)
         records[point] = record
-        failed += bool(outcome["error"])
+        failed += record["status"] == "failed"
         bar.update(1)
         if failed:
             bar.set_postfix(failed=failed, refresh=False)
@@ -267,6 +312,7 @@ def _run_points(
         for point in todo:
             try:
                 scenario = plan.point_scenario(point)
+                prepare([scenario])  # its orders files, if any: read once, then a stat
             except (ScenarioError, ValueError) as exc:
                 finish(point, {"rows": [], "error": one_line(exc), "seconds": 0.0})
                 continue
@@ -276,13 +322,14 @@ def _run_points(
         progress_bar(
             len(plan.points),
             progress,
-            description="sweep",
+            description=description,
             unit="point",
             initial=len(plan.points) - len(todo),
             smoothing=0.1,
         ) as bar,
         as_finished(
-            run_point, tasks(), count=len(todo), workers=workers, scheduler=scheduler
+            partial(run_point, cache=cache_dir()), tasks(), count=len(todo), workers=workers,
+            scheduler=scheduler,
         ) as finished,
     ):
         for point, future in finished:
@@ -292,10 +339,49 @@ def _run_points(
 
 def _outcome(future: Future[PointOutcome]) -> PointOutcome:
     """What a point's task returned; a task that did not return is the worker's failure."""
+    from sim.experiment.executors import WorkerDied
+
     try:
         return future.result()
-    except Exception as exc:  # noqa: BLE001 - a lost worker, a broken pool: retried next run
+    except WorkerDied as exc:  # a worker process died: retried next run
+        return {"rows": [], "error": str(exc), "seconds": None}
+    except Exception as exc:  # noqa: BLE001 - a broken pool, a lost cluster worker: retried
         return {"rows": [], "error": f"the worker failed: {one_line(exc)}", "seconds": None}
+
+
+# Points sized one by one to estimate a sweep: evenly spread, first and last included.
+_SIZED_POINTS = 9
+
+
+def _check_size(plan: SweepPlan, todo: Sequence[int], workers: int | None, force: bool) -> float:
+    """Estimate the points ``todo`` from a few of them; refuse more than an hour without
+    ``force`` (:func:`~sim.experiment.estimate.check_size`). Returns the wall seconds."""
+    from sim.experiment.estimate import Estimate, check_size, estimate
+    from sim.experiment.executors import default_workers
+
+    step = max(1, (len(todo) - 1) // (_SIZED_POINTS - 1))
+    sized = sorted(set(todo[::step]) | {todo[-1]})
+    scenarios = []
+    for point in sized:
+        try:
+            scenarios.append(plan.point_scenario(point))
+        except (ScenarioError, ValueError):  # an invalid point costs nothing: it is not run
+            continue
+    if not scenarios:
+        return 0.0
+    part = estimate([(s, plan.replications) for s in scenarios], workers or default_workers())
+    scale = len(todo) / len(scenarios)
+    count = f"{len(todo)} point" + ("s" if len(todo) != 1 else "")
+    size = Estimate(
+        part.seconds * scale,
+        part.longest,
+        max(1, min(workers or default_workers(), len(todo))),
+        f"{count} of {plan.replications} replications",
+        part.orders,
+        part.where,
+    )
+    check_size(size, force=force)
+    return size.wall
 
 
 
@@ -304,7 +390,7 @@ class SweepResults:
     """Every point of a sweep: its values, whether it ran, and what it measured.
 
     * :meth:`points`: one row per point: ``point``, the swept keys, ``status``
-      (``ok``/``failed``/``not run``) and ``error``;
+      (``ok``/``unstable``/``failed``/``not run``) and ``error``;
     * :meth:`replications`: the metric rows of every successful point and replication;
     * :meth:`summary`: the ``sweep.csv`` table (mean and interval per point × metric ×
       subject);
@@ -320,8 +406,11 @@ class SweepResults:
         *,
         ran: Sequence[int] = (),
         out: str | None = None,
+        record: RunRecord | None = None,
     ) -> None:
         self.plan = plan
+        #: What was run (``run.json``): the command, scenario, points, workers, times.
+        self.record = record if record is not None else RunRecord("sweep")
         self.keys = list(plan.keys)
         self.kind = plan.kind
         self.confidence = float(plan.base.run.confidence)
@@ -362,6 +451,11 @@ class SweepResults:
         """How many points failed (invalid scenario or simulation error)."""
         return sum(r.get("status") == "failed" for r in self._records.values())
 
+    @property
+    def unstable(self) -> int:
+        """How many points were unstable (their waiting orders passed run.max_waiting)."""
+        return sum(r.get("status") == "unstable" for r in self._records.values())
+
     def replications(self) -> pd.DataFrame:
         """Metric rows: ``point, replication, metric, subject, value, unit``, in point order."""
         return self._replications.copy()
@@ -399,9 +493,10 @@ class SweepResults:
         return self._summary.copy()
 
     def failures(self) -> pd.DataFrame:
-        """The points that failed: ``point``, the keys, ``error`` (the ``failures.csv`` table)."""
+        """The points that failed or were unstable: ``point``, the keys, ``error`` (the
+        ``failures.csv`` table)."""
         points = self.points()
-        failed = points[points["status"] == "failed"]
+        failed = points[points["status"].isin(["failed", "unstable"])]
         return failed[["point", *self.keys, "error"]].reset_index(drop=True)
 
     def _with_keys(self, table: pd.DataFrame) -> pd.DataFrame:
@@ -507,12 +602,14 @@ class SweepResults:
         return sweep_figures(self)
 
     def save(self, out: str | os.PathLike[str], *, plots: bool = True) -> str:
-        """Write ``sweep.csv``, ``failures.csv`` (or remove a stale one) and the figures."""
+        """Write ``sweep.csv``, ``failures.csv`` (or remove a stale one), ``run.json`` and
+        the figures, each file atomically."""
         from sim._files import atomic_write
 
         out = os.fspath(out)
         os.makedirs(out, exist_ok=True)
         atomic_write(os.path.join(out, "sweep.csv"), self.summary().to_csv(index=False))
+        atomic_write(os.path.join(out, "run.json"), self.record.to_json())
         failures_path = os.path.join(out, "failures.csv")
         failures = self.failures()
         if len(failures):
@@ -526,11 +623,13 @@ class SweepResults:
         return out
 
     def status_line(self) -> str:
-        """``"16 points: 15 succeeded, 1 failed (see failures.csv)"``."""
+        """``"16 points: 15 succeeded, 1 failed (see failures.csv)"``; unstable points
+        are counted too when there are any."""
         total = len(self.plan.points)
         points = f"{total} point" + ("s" if total != 1 else "")
-        line = f"{points}: {self.succeeded} succeeded, {self.failed} failed"
-        return line + " (see failures.csv)" if self.failed else line
+        unstable = f"{self.unstable} unstable (run.max_waiting), " if self.unstable else ""
+        line = f"{points}: {self.succeeded} succeeded, {unstable}{self.failed} failed"
+        return line + " (see failures.csv)" if self.failed or self.unstable else line
 
     def __repr__(self) -> str:
         keys = ", ".join(self.keys)
