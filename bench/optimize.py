@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import multiprocessing
 import os
 import platform
 import statistics
@@ -194,8 +195,14 @@ def main() -> None:
         _, _, answer_of = CASES[case]
         answer = answer_of()
         seeds = [1000 + m for m in range(args.macros)]
-        with ProcessPoolExecutor(args.processes) as pool:
-            runs = list(pool.map(one_macro, [case] * len(seeds), seeds))
+        # spawn: each worker a fresh interpreter (a forked one inherits the parent's locks)
+        context = multiprocessing.get_context("spawn")
+        runs = []
+        with ProcessPoolExecutor(args.processes, mp_context=context) as pool:
+            for run in pool.map(one_macro, [case] * len(seeds), seeds):
+                runs.append(run)
+                if len(runs) % 10 == 0:
+                    print(f"  {case}: {len(runs)} of {len(seeds)}", file=sys.stderr, flush=True)
         correct = sum(run["best"] == answer for run in runs)
         finished = sum(bool(run["guaranteed"]) for run in runs)
         low, high = wilson(correct, len(runs))
