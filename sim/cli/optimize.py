@@ -49,6 +49,7 @@ def main(args: argparse.Namespace) -> int:
     from sim.experiment.optimize.plan import plan_optimize
     from sim.experiment.optimize.runner import optimize
     from sim.output.decision import FILES, format_decision, write_decision
+    from sim.scenario.checks import check_all
     from sim.scenario.loader import load
 
     matplotlib.use("Agg")  # figures go to files; before pyplot is imported anywhere
@@ -57,7 +58,11 @@ def main(args: argparse.Namespace) -> int:
     out = getattr(args, "out", None)
     try:
         scenario = load(args.file, overrides=overrides)
-        plan_optimize(scenario, budget=args.budget, seed=args.seed)  # bad input, before a bar
+        plan = plan_optimize(scenario, budget=args.budget, seed=args.seed)  # bad input first
+        ends = [plan.scenario(c) for c in dict.fromkeys((0, len(plan.candidates) - 1))]
+        for finding in check_all(ends):  # the checks before running, as run prints them
+            if finding.level == "warning" or not quiet:
+                print(finding.labelled(), file=sys.stderr)
         out = out or default_out(scenario.name)
         if os.path.exists(out) and not os.path.isdir(out):
             raise ScenarioError.one(f"{out} exists and is not a folder", key="--out")

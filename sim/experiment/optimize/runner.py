@@ -230,7 +230,12 @@ def optimize(
 
     plan = plan_optimize(_as_scenario(scenario), budget=budget, seed=seed)
     _check_size(plan, workers, force)
+    from sim.scenario.checks import check_all
+
     record = RunRecord("optimize", workers=workers, scheduler=scheduler)
+    # What the checks before running find in the smallest and largest candidates.
+    ends = [plan.scenario(c) for c in dict.fromkeys((0, len(plan.candidates) - 1))]
+    record.warnings = list(dict.fromkeys(f.labelled() for f in check_all(ends)))
     record.scenarios = [ScenarioRecord.of(plan.base)]
     record.scenarios[0].replications = None  # each candidate runs its own count (details)
     options = {"workers": workers, "scheduler": scheduler}
