@@ -216,6 +216,17 @@ def test_a_half_finished_store_is_completed_to_the_same_decision(tmp_path):
     assert again.table().equals(first.table())
 
 
+def test_a_run_stopped_by_its_budget_goes_on_with_a_larger_one(tmp_path):
+    """A tight target stops budget 80 undecided; budget 160 on the same folder reuses what
+    it needs of the 80 replications (a round the budget cut short may differ) and goes on."""
+    tight = loads(MMC.replace("<= 0.04 ± 0.01", "<= 0.015 ± 0.0004"))
+    short = sim.optimize(tight, budget=80, workers=1, progress=False, out=tmp_path)
+    assert not short.guaranteed and "nothing is guaranteed" in short.conclusion
+    longer = sim.optimize(tight, budget=160, workers=1, progress=False, out=tmp_path)
+    assert 75 <= longer.record.details["optimize"]["replications_reused"] <= 80
+    assert longer.replications_used > 80
+
+
 def test_a_store_of_another_optimize_block_is_refused(tmp_path):
     """The same folder with another tolerance is refused, naming the optimize block."""
     sim.optimize(loads(MMC), workers=1, progress=False, out=tmp_path)

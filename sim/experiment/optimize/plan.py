@@ -124,13 +124,16 @@ class OptimizePlan:
 
     def identity(self) -> dict[str, Any]:
         """What makes two optimizations the same (for the resumable store): the base
-        scenario, the optimize block, the budget, and the model (see
+        scenario, the optimize block but its budget, and the model (see
         :func:`sim.experiment.sweep.store.sweep_identity`)."""
         from sim.experiment.sweep.store import sweep_identity
 
         identity = sweep_identity(self.base.raw, self.keys, self.candidates, 0)
         identity.pop("replications")
-        block = json.dumps(self.block.model_dump(mode="json"), sort_keys=True, default=str)
+        # Not the budget: a replication is the same whatever the budget, so a run stopped by
+        # its budget goes on with a larger one from where it stopped.
+        settings = self.block.model_dump(mode="json", exclude={"budget"})
+        block = json.dumps(settings, sort_keys=True, default=str)
         identity["optimize_sha256"] = hashlib.sha256(block.encode()).hexdigest()
         return identity
 
