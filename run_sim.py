@@ -5,7 +5,9 @@ import sys
 if __name__ == "__main__":
     try:
         from sim.cli import main
-    except KeyboardInterrupt:  # Ctrl-C while Python was still starting: nothing was done
+
+        status = main()  # handles Ctrl-C itself, from reading the flags on
+    except KeyboardInterrupt:  # Ctrl-C while Python was still importing: nothing was done
         print("interrupted: nothing was written", file=sys.stderr)
-        raise SystemExit(130) from None
-    raise SystemExit(main())
+        status = 130
+    raise SystemExit(status)

@@ -335,3 +335,57 @@ def test_the_notebook_table_shows_the_warnings_too(overloaded_run):
     """The HTML a notebook shows for a Results ends with the same warning."""
     (line,) = overloaded_run.record.warnings
     assert format_html(overloaded_run).endswith(f"<br>{html.escape(line)}</small></p></div>")
+
+
+# --------------------------------------------------------------------------- calendar
+SEASONAL = """\
+name: shop
+run: {horizon: 52w, start: 2026-01-05, replications: 2}
+demand:
+  arrivals: {rate: 36/day%(months)s}
+%(calendar)s
+staff:
+  desk: {headcount: 1}
+process:
+  - {step: serve, staff: desk, time: 20min}
+"""
+
+
+def seasonal(months: str = "", calendar: str = "") -> str:
+    return SEASONAL % {"months": months, "calendar": calendar}
+
+
+def test_a_plain_week_at_half_load_raises_nothing_about_the_calendar():
+    """36 orders a day × 20 min = 12 h of work for 24 h on duty: 50%, every week alike."""
+    assert found(seasonal(), "busiest_week") == []
+
+
+def test_a_peak_month_overloads_the_pool_in_its_weeks():
+    """by_month with March at 3 × the other months (mean 1): March runs at 3 × 50% / mean
+    weight, above 100%, while the plain week is at 50%: the week named is in March."""
+    months = ", by_month: [1, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1]"
+    (finding,) = found(seasonal(months), "busiest_week")
+    assert finding.key == "staff.desk"
+    mean = (11 * 1 + 3) / 12  # close enough to the day-weighted mean for the figure below
+    assert "needs 50% of the on-duty hours of desk" in finding.message
+    assert "in the week 2026-03-" in finding.message
+    assert 3 * 0.5 / mean > 1.0
+
+
+def test_a_promotion_overloads_the_week_it_runs_unless_the_staff_is_raised_with_it():
+    """demand × 3 from 2026-06-01 to 06-07 makes that week 150%; staff × 2 those days makes
+    it 75%, and the finding goes."""
+    promo = "  calendar:\n    - {from: 2026-06-01, to: 2026-06-07, demand: 3}\n"
+    (finding,) = found(seasonal(calendar=promo), "busiest_week")
+    assert "in the week 2026-06-01 to 2026-06-07" in finding.message
+    assert "150%" in finding.message
+    staffed = promo + "    - {from: 2026-06-01, to: 2026-06-07, staff: {desk: 2}}\n"
+    assert found(seasonal(calendar=staffed), "busiest_week") == []
+
+
+def test_a_dated_exception_outside_the_run_is_named_at_its_line():
+    """A closure dated before run.start never applies: a warning at that calendar entry."""
+    text = seasonal(calendar="  calendar:\n    - {date: 2025-12-25, closed: true}\n")
+    (finding,) = found(text, "calendar_outside_run")
+    assert finding.key == "demand.calendar.0" and finding.line == 6
+    assert finding.message.startswith("2025-12-25 is outside the run (2026-01-05 to 2027-01-03)")

@@ -297,3 +297,19 @@ def test_a_sweep_writes_run_json(tmp_path):
     assert record["details"]["grid"] == {"staff.agents.headcount": [2, 3]}
     assert (record["details"]["points"], record["details"]["ran"]) == (2, 2)
     assert record["workers"] == 1 and record["finished"] is not None
+
+
+def test_the_estimate_counts_the_orders_a_replay_will_bring():
+    """A replay of a whole file over its whole span is sized at the file's order count, and
+    a replay cut to half the span at half of it; without the file's sizes it would be 0."""
+    from sim.data.orders import read_orders
+    from sim.data.store import prepare
+    from sim.experiment.estimate import orders_per_replication
+
+    replay = sim.load(ROOT / "scenarios" / "garden_replay.yaml")
+    past = prepare([replay])
+    in_file = len(read_orders(ROOT / "scenarios" / "data" / "garden_orders.csv"))
+    assert orders_per_replication(replay, past) == pytest.approx(in_file)
+    half = replay.with_changes({"run.horizon": f"{731 / 2}d"})
+    assert orders_per_replication(half, past) == pytest.approx(in_file / 2)
+    assert orders_per_replication(replay) == 0

@@ -183,15 +183,20 @@ def read_book(path: str) -> OrderBook:
     return found
 
 
-def prepare(scenarios: Iterable[Scenario]) -> None:
+def prepare(
+    scenarios: Iterable[Scenario],
+) -> dict[tuple[str, str | None], tuple[int, float]]:
     """Read and check the orders files of ``scenarios`` and cache them for the workers.
 
     Each file is read once. Besides the file itself, each channel is checked against
     it: its name among the file's channels, its SKUs among the scenario's products,
     replayed orders inside the run, a week of days to resample. Raises one
-    :class:`~sim.errors.ScenarioError` with every problem.
+    :class:`~sim.errors.ScenarioError` with every problem. Returns, for the run-size
+    estimate, each file channel's ``(file, channel name)`` -> ``(orders, hours the
+    file spans)``.
     """
     problems: list[Problem] = []
+    sizes: dict[tuple[str, str | None], tuple[int, float]] = {}
     for scenario in scenarios:
         files = scenario.data_files()
         if not files:
@@ -204,8 +209,17 @@ def prepare(scenarios: Iterable[Scenario]) -> None:
                 problems.extend(exc.problems)
         if len(books) == len(files):
             problems.extend(_check(scenario, books))
+        for stream in scenario.demand:
+            data_file = stream.data_file
+            whole = books.get(data_file) if data_file is not None else None
+            if data_file is None or whole is None or (data_file, stream.name) in sizes:
+                continue
+            mine = whole.for_channel(stream.name)
+            span = (whole.last_date() - whole.first_date()).days + 1 if len(whole) else 0
+            sizes[(data_file, stream.name)] = (len(mine), 24.0 * span)
     if problems:
         raise ScenarioError(dict.fromkeys(problems))
+    return sizes
 
 
 def _check(scenario: Scenario, books: dict[str, OrderBook]) -> list[Problem]:

@@ -21,7 +21,7 @@ is refused with :class:`RunTooLong` (``python run_sim.py`` exits with status 2) 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -52,7 +52,12 @@ _DAILY_PER_POOL = 4
 _DAILY_PER_PRODUCT = 2
 
 
-def events(scenario: Scenario) -> float:
+#: What the orders files hold, for the channels that read one: ``(file, channel name)``
+#: -> ``(orders, hours the file spans)`` (:func:`sim.data.store.prepare` returns it).
+PastOrders = Mapping[tuple[str, "str | None"], tuple[int, float]]
+
+
+def events(scenario: Scenario, past: PastOrders | None = None) -> float:
     """Roughly how many events one replication of ``scenario`` simulates.
 
     >>> import sim
@@ -67,16 +72,33 @@ def events(scenario: Scenario) -> float:
     2040
     """
     hours = float(scenario.run.horizon)
-    orders = orders_per_replication(scenario)
+    orders = orders_per_replication(scenario, past)
     steps = sum(1 for step in scenario.process if step.time is not None)
     daily = _DAILY_PER_POOL * len(scenario.staff) + _DAILY_PER_PRODUCT * len(scenario.products)
     return orders * (1 + steps) + daily * hours / 24
 
 
-def orders_per_replication(scenario: Scenario) -> float:
-    """The expected orders of one replication: every channel's mean rate × the horizon."""
-    rates = (getattr(getattr(c, "arrivals", None), "rate", 0.0) for c in scenario.demand)
-    return sum(float(rate or 0.0) for rate in rates) * float(scenario.run.horizon)
+def orders_per_replication(scenario: Scenario, past: PastOrders | None = None) -> float:
+    """The expected orders of one replication: every channel's mean rate × the horizon.
+
+    A channel that reads an orders file (``replay``, ``resample``) counts the file's
+    orders per hour of its span (``past``, from :func:`sim.data.store.prepare`); a
+    replay never more than the file holds. Without ``past`` such a channel counts 0.
+    """
+    horizon = float(scenario.run.horizon)
+    total = 0.0
+    for channel in scenario.demand:
+        arrivals = getattr(channel, "arrivals", None)
+        if arrivals is not None:
+            total += float(getattr(arrivals, "rate", 0.0) or 0.0) * horizon
+            continue
+        data_file = getattr(channel, "data_file", None)
+        if past is None or data_file is None or (data_file, channel.name) not in past:
+            continue
+        orders, span = past[(data_file, channel.name)]
+        expected = orders / span * horizon if span > 0 else float(orders)
+        total += min(expected, orders) if getattr(channel, "replay", None) else expected
+    return total
 
 
 def format_seconds(seconds: float) -> str:
@@ -127,11 +149,16 @@ class Estimate:
 
 
 def estimate(
-    tasks: Sequence[tuple[Scenario, int]], workers: int, *, what: str | None = None
+    tasks: Sequence[tuple[Scenario, int]],
+    workers: int,
+    *,
+    what: str | None = None,
+    past: PastOrders | None = None,
 ) -> Estimate:
     """The size of a run of ``tasks``, each ``(scenario, replications it runs)``, on ``workers``.
 
-    ``what`` describes the tasks for messages (default: ``"N replications"``).
+    ``what`` describes the tasks for messages (default: ``"N replications"``); ``past``
+    sizes the channels that read orders files (see :func:`orders_per_replication`).
     """
     seconds = longest = orders = 0.0
     where = None
@@ -140,7 +167,10 @@ def estimate(
     for scenario, count in tasks:
         key = id(scenario)
         if key not in cost:
-            cost[key] = (events(scenario) * SECONDS_PER_EVENT, orders_per_replication(scenario))
+            cost[key] = (
+                events(scenario, past) * SECONDS_PER_EVENT,
+                orders_per_replication(scenario, past),
+            )
         each, many = cost[key]
         seconds += each * count
         replications += count

@@ -188,13 +188,13 @@ def run(
         scheduler=scheduler,
         warnings=[finding.labelled() for finding in check_all(scenarios)],
     )
+    past = prepare(scenarios)  # orders files: read and checked here, cached for the workers
     description = "replications"
     if scheduler is None:
-        size = estimate(_planned_tasks(scenarios), workers or default_workers())
+        size = estimate(_planned_tasks(scenarios), workers or default_workers(), past=past)
         check_size(size, force=force)
         if size.wall >= 10:  # the bar shows no time left until a replication has finished
             description += f" ({format_seconds(size.wall)})"
-    prepare(scenarios)  # orders files: read and checked here, cached for the workers
     task = partial(simulate, cache=cache_dir())  # where the workers find the orders files
     options: dict[str, Any] = {"workers": workers, "scheduler": scheduler, "progress": progress}
     warmup = None

@@ -18,7 +18,10 @@ envelope, done for every scenario, base and variants, before it runs:
 * **money and mix**: a product nobody orders, a unit cost above the price, an arrival
   rate of zero, ``sku_mix`` weights that do not sum to 1 (a note: they are relative);
 * **shifts**: a shift that ends before it starts crosses midnight (a note; a warning
-  when that makes it longer than 12 hours).
+  when that makes it longer than 12 hours);
+* **calendar**: a dated closure, promotion or staffing change outside the run's dates,
+  and a pool that copes with the plain week but not with the run's busiest week (the
+  season, the trend, promotions and staffing dates taken together).
 
 Each finding is a :class:`Finding`: a short ``code``, the dotted ``key`` it is about
 (located in the file when the scenario came from one), a one-line ``message`` naming
@@ -33,6 +36,8 @@ scenario only: they never change it and never simulate.
 
 from __future__ import annotations
 
+import datetime as _dt
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -43,7 +48,7 @@ from sim.scenario.roster import HOURS_PER_WEEK, hourly_on_duty
 from sim.scenario.units import format_duration
 
 if TYPE_CHECKING:
-    from sim.scenario.models import DemandStream, Scenario, Step
+    from sim.scenario.models import CalendarEntry, DemandStream, Scenario, Step
 
 __all__ = ["CHECKS", "Finding", "check", "check_all", "register", "warnings"]
 
@@ -109,10 +114,14 @@ class Facts:
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
 
-    @cached_property
-    def channels(self) -> list[_Channel]:
+    def channel_key(self, i: int) -> str:
+        """The dotted key of channel ``i``: ``demand`` when written as one mapping."""
         raw = self.scenario.raw.get("demand")
         single = isinstance(raw, dict) or (raw is None and len(self.scenario.demand) == 1)
+        return "demand" if single else f"demand.{i}"
+
+    @cached_property
+    def channels(self) -> list[_Channel]:
         made = []
         for i, spec in enumerate(self.scenario.demand):
             if spec.arrivals is None:  # replay or resample: the file, not a rate, says when
@@ -120,7 +129,7 @@ class Facts:
             rate = spec.arrivals.rate
             hourly = [rate * factor for factor in spec.arrivals.profile()]
             units = float(spec.lines.mean) * float(spec.quantity.mean)
-            made.append(_Channel("demand" if single else f"demand.{i}", spec, hourly, units))
+            made.append(_Channel(self.channel_key(i), spec, hourly, units))
         return made
 
     @cached_property
@@ -592,3 +601,143 @@ def shifts(facts: Facts) -> Iterator[Finding]:
 def _clock(hours: float) -> str:
     minutes = round(hours * 60)
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+# --------------------------------------------------------------------------- calendar
+def _run_dates(scenario: Scenario) -> list[_dt.date]:
+    """The dates of the run, day by day from ``run.start`` (empty without a start)."""
+    start = scenario.run.start
+    if start is None:
+        return []
+    days = max(1, math.ceil(float(scenario.run.horizon) / 24.0))
+    return [start + _dt.timedelta(days=k) for k in range(days)]
+
+
+def _entry_dates(entry: CalendarEntry) -> tuple[_dt.date, _dt.date]:
+    first = entry.date if entry.date is not None else entry.from_
+    last = entry.date if entry.date is not None else entry.to
+    assert first is not None and last is not None  # the model requires one or the other
+    return first, last
+
+
+@register
+def calendar_dates(facts: Facts) -> Iterator[Finding]:
+    """A dated closure, promotion or staffing change that falls outside the run."""
+    dates = _run_dates(facts.scenario)
+    if not dates:
+        return
+    begin, end = dates[0], dates[-1]
+    for i, stream in enumerate(facts.scenario.demand):
+        for j, entry in enumerate(stream.calendar):
+            first, last = _entry_dates(entry)
+            if last < begin or first > end:
+                when = str(first) if first == last else f"{first} to {last}"
+                yield Finding(
+                    "calendar_outside_run", f"{facts.channel_key(i)}.calendar.{j}",
+                    f"{when} is outside the run ({begin} to {end}): it never applies "
+                    "(copy dated exceptions to the dates you simulate)",
+                )
+
+
+def _day_factors(facts: Facts, channel: _Channel, dates: list[_dt.date]) -> list[float]:
+    """The channel's demand on each date of the run relative to its plain week:
+    ``by_month`` × ``growth`` × its promotions, 0 on closed dates."""
+    arrivals = channel.spec.arrivals
+    assert arrivals is not None
+    months = arrivals.month_factors()
+    growth = arrivals.growth or 0.0
+    closed: set[_dt.date] = set()
+    for stream in facts.scenario.demand:  # a closed date closes the business
+        for entry in stream.calendar:
+            if entry.closed:
+                first, last = _entry_dates(entry)
+                closed.update(first + _dt.timedelta(days=k) for k in range((last - first).days + 1))
+    factors = []
+    for k, date in enumerate(dates):
+        if date in closed:
+            factors.append(0.0)
+            continue
+        factor = months[date.month - 1] * math.exp(growth * (k + 0.5) * 24.0)
+        for entry in channel.spec.calendar:
+            first, last = _entry_dates(entry)
+            if entry.demand is not None and first <= date <= last:
+                factor *= entry.demand
+        factors.append(factor)
+    return factors
+
+
+def _staff_factors(facts: Facts, pool: str, dates: list[_dt.date]) -> list[float]:
+    """The pool's headcount on each date relative to its roster (calendar ``staff``)."""
+    factors = [1.0] * len(dates)
+    for stream in facts.scenario.demand:
+        for entry in stream.calendar:
+            if entry.staff and pool in entry.staff:
+                first, last = _entry_dates(entry)
+                for k, date in enumerate(dates):
+                    if first <= date <= last:
+                        factors[k] *= entry.staff[pool]
+    return factors
+
+
+@register
+def busiest_week(facts: Facts) -> Iterator[Finding]:
+    """A pool fine over the plain week but overloaded in the run's busiest week: the
+    season (``by_month``), the trend (``growth``), promotions and staffing exceptions."""
+    scenario = facts.scenario
+    dates = _run_dates(scenario)
+    dated = [
+        c for c in facts.channels
+        if c.spec.calendar or (c.spec.arrivals is not None
+                               and (c.spec.arrivals.by_month or c.spec.arrivals.growth))
+    ]  # fmt: skip
+    if len(dates) < 7 or not dated:
+        return
+    factors = {id(c): _day_factors(facts, c, dates) for c in dated}
+    for name in scenario.staff:
+        steps = facts.steps_of(name)
+        paid = sum(facts.on_duty[name])
+        if not steps or paid <= 0:
+            continue
+        per_channel = []
+        for channel in facts.channels:
+            work = sum(
+                orders * (step.time.mean + step.per_unit * channel.units)
+                for step in steps if step.time is not None
+                for orders in channel.hourly
+            )  # fmt: skip
+            per_channel.append((channel, work))
+        weekly = sum(work for _, work in per_channel)
+        if weekly <= 0 or weekly >= paid:  # nothing to do, or the overload check says it
+            continue
+        daily = [
+            sum(
+                work * (factors[id(c)][k] if id(c) in factors else 1.0)
+                for c, work in per_channel
+            )
+            / weekly
+            for k in range(len(dates))
+        ]
+        staff = _staff_factors(facts, name, dates)
+        worst, at = 0.0, 0
+        for k in range(len(dates) - 6):
+            demand = sum(daily[k : k + 7]) / 7
+            capacity = sum(staff[k : k + 7]) / 7
+            ratio = weekly * demand / (paid * capacity) if capacity > 0 else math.inf
+            if ratio > worst:
+                worst, at = ratio, k
+        if worst < 1.0:
+            continue
+        first, last = dates[at], dates[at + 6]
+        limited = facts.patience_h is not None or any(s.queue_limit is not None for s in steps)
+        consequence = (
+            "orders will give up or be refused that week"
+            if limited
+            else "queues build up that week and drain only after it"
+        )
+        yield Finding(
+            "busiest_week", f"staff.{name}",
+            f"over a plain week {_names(steps)} {'needs' if len(steps) == 1 else 'need'} "
+            f"{_percent(weekly / paid)} of the on-duty hours of {name}, but in the week "
+            f"{first} to {last} (season, trend, promotions and staffing dates) "
+            f"{_percent(worst)}: {consequence}",
+        )

@@ -372,7 +372,15 @@ def _check_size(plan: SweepPlan, todo: Sequence[int], workers: int | None, force
             continue
     if not scenarios:
         return 0.0
-    part = estimate([(s, plan.replications) for s in scenarios], workers or default_workers())
+    from sim.data.store import prepare
+
+    try:
+        past = prepare(scenarios)  # the orders files' sizes, for replay and resample channels
+    except ScenarioError:  # a point whose files do not fit fails when it runs, at no cost
+        past = None
+    part = estimate(
+        [(s, plan.replications) for s in scenarios], workers or default_workers(), past=past
+    )
     scale = len(todo) / len(scenarios)
     count = f"{len(todo)} point" + ("s" if len(todo) != 1 else "")
     size = Estimate(
