@@ -110,6 +110,13 @@ def test_a_measure_the_scenario_does_not_report_is_bad_input():
         sim.optimize(scenario, workers=1, progress=False)
 
 
+def test_an_automatic_warm_up_is_refused_with_what_to_do():
+    """optimize needs a fixed warm-up: warmup: auto is bad input at run.warmup."""
+    scenario = loads(MMC.replace("warmup: 1d", "warmup: auto"))
+    with pytest.raises(ScenarioError, match="run.warmup: optimize needs a fixed warm-up"):
+        sim.optimize(scenario, workers=1, progress=False)
+
+
 # --------------------------------------------------------------------------- known answers
 def test_staffing_matches_erlang_c():
     """The cheapest M/M/c staffing with a mean wait within target is Erlang C's answer."""

@@ -60,7 +60,7 @@ class Decision:
         self.stage = stage
         self.record = record
         self.stopped = stopped
-        self._values = values
+        self._outputs = values
         self._listed = listed
         self._selection = selection
         statuses = dict(searched)
@@ -125,7 +125,7 @@ class Decision:
     # ----------------------------------------------------------------- numbers
     def _mean(self, candidate: int, measure: int) -> float:
         n = self._counts[candidate]
-        return float(np.mean([self._values[(candidate, r)][measure] for r in range(n)]))
+        return float(np.mean([self._outputs[(candidate, r)][measure] for r in range(n)]))
 
     def table(self) -> pd.DataFrame:
         """``decision.csv``: one row per candidate evaluated, in candidate order."""
@@ -138,7 +138,7 @@ class Decision:
         rows = []
         for candidate in sorted(self._status):
             n = self._counts[candidate]
-            data = np.array([self._values[(candidate, r)] for r in range(n)], dtype=float)
+            data = np.array([self._outputs[(candidate, r)] for r in range(n)], dtype=float)
             row: dict[str, Any] = {"candidate": candidate, **self.plan.candidates[candidate]}
             row.update(replications=n, status=self._status[candidate])
             for i, name in enumerate(names):
