@@ -201,14 +201,14 @@ def optimize(
     ... staff: {agents: {headcount: 3, wage: 20/h}}
     ... process: [{step: serve, staff: agents, time: {dist: exponential, mean: 10min}}]
     ... optimize:
-    ...   decisions: {staff.agents.headcount: {min: 2, max: 5}}
+    ...   decisions: {staff.agents.headcount: {min: 3, max: 5}}
     ...   objective: {minimize: operating_cost}
-    ...   constraints: ["wait_mean_h[serve] <= 0.05 ± 0.01"]
-    ...   budget: 400
+    ...   constraints: ["wait_mean_h[serve] <= 0.04 ± 0.01"]
+    ...   budget: 300
     ... ''')
     >>> decision = sim.optimize(desk, workers=1, progress=False)
-    >>> decision.best
-    {'staff.agents.headcount': 3}
+    >>> decision.best, decision.guaranteed    # Erlang C: 0.074 h with 3 agents, 0.0145 with 4
+    ({'staff.agents.headcount': 4}, True)
 
     ``scenario`` is a :class:`~sim.scenario.models.Scenario` or the path of a file with an
     ``optimize`` block. ``budget`` and ``seed`` replace the block's budget and
