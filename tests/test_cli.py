@@ -128,6 +128,15 @@ def test_quiet_prints_one_line_and_default_out_is_results_slash_name(
     assert (tmp_path / "results" / "ecommerce-baseline" / "summary.csv").exists()
 
 
+def test_excel_writes_results_xlsx_beside_the_report(tmp_path, capsys, quick_figures):
+    """--excel adds results.xlsx to the folder and to the line that lists the files."""
+    out = tmp_path / "o"
+    assert main([ECOMMERCE, *SMALL, "--set", "variants={}", "--out", str(out), "--quiet",
+                 "--excel"]) == 0  # fmt: skip
+    assert (out / "results.xlsx").stat().st_size > 0 and (out / "report.html").exists()
+    assert capsys.readouterr().out.rstrip().endswith("report.html, results.xlsx")
+
+
 def test_set_horizon_seed_and_replications_are_applied(tmp_path, spy, quick_figures):
     """--horizon, --seed, --replications and --set reach the scenarios that run."""
     argv = [ECOMMERCE, *SMALL, "--seed", "5", "--set", "staff.order_desk.headcount=3"]

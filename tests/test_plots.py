@@ -41,21 +41,50 @@ def results():
 
 
 @pytest.fixture(scope="module")
+def delay_step():
+    """The shop over 30 days with a pure-delay shipping step (nobody ever queues there)."""
+    text = SHOP.replace("{horizon: 4d, warmup: 1d,", "{horizon: 30d, warmup: 2d,").replace(
+        "  - {step: pick, staff: pickers, time: {dist: exponential, mean: 20min}}",
+        "  - {step: pick, staff: pickers, time: {dist: exponential, mean: 20min}}\n"
+        "  - {step: ship, time: 2h}",
+    )
+    return sim.run(sim.loads(text), workers=1, progress=False, replications=2)
+
+
+@pytest.fixture(scope="module")
 def no_promise():
     scenario = sim.loads(SHOP).with_changes({"service.promise": None})
     return sim.run(scenario, workers=1, progress=False, replications=2)
 
 
 def test_comparison_leads_with_throughput_service_cost_and_income_with_units(results):
-    """Panels: throughput (orders/day), service level (%), operating cost and income (EUR)."""
+    """Panels: throughput (orders/day), service level (%), operating cost and income (EUR),
+    each followed by its paired differences from the base."""
     fig = plots.comparison_figure(results)
     axes = [ax for ax in fig.get_axes() if ax.axison]
     assert [ax.get_title() for ax in axes] == [
-        "Throughput", "Service level", "Operating cost", "Operating income", "Fill rate",
+        "Throughput", "Throughput: vs base", "Service level", "Service level: vs base",
+        "Operating cost", "Operating cost: vs base", "Operating income",
+        "Operating income: vs base", "Fill rate", "Fill rate: vs base",
     ]
     assert axes[0].get_xlabel() == "orders completed per day"
-    assert axes[1].get_xlabel().startswith("%")
-    assert axes[2].get_xlabel().startswith("EUR") and axes[3].get_xlabel().startswith("EUR")
+    assert axes[2].get_xlabel().startswith("%")
+    assert axes[3].get_xlabel() == "difference, percentage points"
+    assert axes[4].get_xlabel().startswith("EUR") and axes[6].get_xlabel().startswith("EUR")
+
+
+def test_comparison_draws_each_paired_difference_with_its_interval(results):
+    """The cost difference panel puts the variant's dot at compare()'s mean difference, its
+    error bar at the interval, filled when significant."""
+    fig = plots.comparison_figure(results)
+    panel = next(ax for ax in fig.get_axes() if ax.get_title() == "Operating cost: vs base")
+    row = results.compare().query("metric == 'operating_cost' and subject == 'all'").iloc[0]
+    (dot,) = [line for line in panel.get_lines() if line.get_marker() == "o"]
+    assert dot.get_xdata()[0] == pytest.approx(row["diff_mean"])
+    segments = [c for c in panel.collections if len(c.get_segments()) == 1]
+    (x0, _), (x1, _) = segments[0].get_segments()[0]
+    assert (min(x0, x1), max(x0, x1)) == pytest.approx((row["diff_low"], row["diff_high"]))
+    assert (dot.get_markerfacecolor() != "white") == bool(row["significant"])
 
 
 def test_comparison_names_every_scenario_and_marks_the_base(results):
@@ -74,7 +103,7 @@ def test_comparison_title_says_scenario_replications_and_confidence(results):
 
 def test_service_panel_is_the_service_level_even_without_a_promise(no_promise):
     """Without a delivery promise the service panel still shows the service level."""
-    assert plots.comparison_figure(no_promise).get_axes()[1].get_title() == "Service level"
+    assert plots.comparison_figure(no_promise).get_axes()[2].get_title() == "Service level"
 
 
 def test_cost_breakdown_leaves_out_the_goods_and_marks_margin_and_income(results):
@@ -92,6 +121,49 @@ def test_operating_cost_lines_are_the_terms_of_operating_cost(results):
     for name in results.names:
         stacked = sum(summary.loc[(name, m), "mean"] for m, _ in plots.OPERATING_COST_LINES)
         assert stacked == pytest.approx(summary.loc[(name, "operating_cost"), "mean"])
+
+
+def test_every_cost_line_has_its_own_colour():
+    """No two cost lines of the catalog share a colour (newcomer M1: waste looked like goods)."""
+    colours = [plots.cost_colour(label) for _, label in plots.COST_LINES]
+    assert len(set(colours)) == len(colours)
+
+
+def test_cost_breakdown_bars_use_the_line_colours(results):
+    """Each stacked line is drawn in its own colour, as its legend entry shows."""
+    fig = plots.cost_breakdown_figure(results)
+    legend = fig.legends[0]
+    for handle, text in zip(legend.legend_handles, legend.get_texts()):
+        label = text.get_text()
+        if label in dict(plots.COST_LINES).values():
+            colour = matplotlib.colors.to_hex(handle.get_facecolor())
+            assert colour == plots.cost_colour(label).lower()
+
+
+def test_timeseries_leaves_out_a_queue_that_never_forms(delay_step):
+    """A pure-delay step (nobody waits there) gets no panel; the title names it."""
+    fig = plots.timeseries_figure(delay_step)
+    titles = [ax.get_title(loc="left") for ax in fig.get_axes() if ax.axison]
+    assert "Orders waiting: ship" not in titles and "Orders waiting: pick" in titles
+    assert "always zero, not drawn: orders waiting at ship" in fig._suptitle.get_text()
+
+
+def test_timeseries_aggregates_a_long_horizon_per_day_with_a_band(delay_step):
+    """Over a month each line is a daily mean (one point a day) with a shaded band."""
+    fig = plots.timeseries_figure(delay_step)
+    assert "mean level per day" in fig._suptitle.get_text()
+    ax = fig.get_axes()[0]
+    base = ax.get_lines()[0]
+    assert len(base.get_xdata()) == 30 and base.get_xdata()[0] == pytest.approx(0.5)
+    assert any(type(c).__name__ == "FillBetweenPolyCollection" or "Poly" in type(c).__name__
+               for c in ax.collections)  # fmt: skip
+
+
+def test_timeseries_draws_variants_dashed_over_the_base(results):
+    """A variant is dashed over the solid base, so one equal to the base still shows."""
+    ax = plots.timeseries_figure(results).get_axes()[0]
+    styles = {line.get_label(): line.get_linestyle() for line in ax.get_lines()}
+    assert styles["tiny-shop (base)"] == "-" and styles["more_pickers"] != "-"
 
 
 def test_timeseries_has_a_panel_per_product_and_per_step_in_days(results):
@@ -170,3 +242,18 @@ def test_format_examples_hold():
 
     failures, tried = doctest.testmod(sim.output.format)
     assert tried > 0 and failures == 0
+
+
+def test_a_loss_is_drawn_left_of_zero():
+    """A negative value (an operating loss) gets a visible bar: the axis reaches below it."""
+    import pandas as pd
+
+    from sim.experiment.results import Results
+
+    # One replication: no interval to widen the axis, only the bar itself.
+    rows = pd.DataFrame({"scenario": ["s"], "replication": [0], "metric": ["operating_income"],
+                         "subject": ["all"], "value": [-600.0], "unit": ["EUR"]})  # fmt: skip
+    fig, ax = plt.subplots()
+    plt.close(fig)
+    plots.metric_bars(Results(rows), "operating_income", ax)
+    assert ax.get_xlim()[0] < -600 and ax.patches[0].get_width() == pytest.approx(-600)

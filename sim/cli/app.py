@@ -4,7 +4,7 @@ Verbs (``run`` is the default, so ``python run_sim.py shop.yaml`` runs ``shop.ya
 
     run SCENARIO.yaml [MORE.yaml ...] [--out DIR] [--replications N | --precision 2%]
         [--seed N] [--horizon 30d] [--set dotted.key=value ...] [--variants a,b] [--workers N]
-        [--quiet]
+        [--quiet] [--excel]
     validate SCENARIO.yaml ... [--set dotted.key=value ...]   check files, run nothing
     schema                          print the JSON Schema of the scenario format
     sweep SCENARIO.yaml ...         run the scenario's sweep grid (see sim.cli.sweep)
@@ -148,6 +148,9 @@ def _parser() -> _Parser:
                      help="no progress bar, no table and no notes; print only where the files "
                      "went (and any warnings)")
     _add_force(run)
+    run.add_argument("--excel", action="store_true",
+                     help="also write results.xlsx (sheets summary, comparison, replications, "
+                     "run)")
 
     validate = verbs.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("files", nargs="+", metavar="FILE", help="scenario files (YAML)")
@@ -312,7 +315,7 @@ def _run(args: argparse.Namespace) -> int:
     from sim.experiment.executors import WorkerDied
     from sim.experiment.runner import plan, run
     from sim.output.format import folder_name
-    from sim.output.report import FILES, WARMUP_FILE, format_table
+    from sim.output.report import EXCEL_FILE, FILES, WARMUP_FILE, format_table
     from sim.scenario.checks import check_all
 
     scenarios = _load_all(args.files, args.set)
@@ -348,7 +351,7 @@ def _run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(format_table(results))
             print()
-        folder = results.save(out)
+        folder = results.save(out, excel=args.excel)
     except KeyboardInterrupt as exc:
         if str(exc):  # Ctrl-C came while the files were moved in: they were
             raise
@@ -362,6 +365,7 @@ def _run(args: argparse.Namespace) -> int:
             raise Stopped(f"error: {exc}; nothing was written") from None
         raise
     written = [*FILES, WARMUP_FILE] if results.warmup_choice is not None else list(FILES)
+    written += [EXCEL_FILE] if args.excel else []
     print(f"Results written to {folder}{os.sep}: {', '.join(written)}")
     return EXIT_OK
 

@@ -93,6 +93,7 @@ def main(args: argparse.Namespace) -> int:
         return status
     files = ["sweep.csv", "run.json"] + (["failures.csv"] if len(results.failures()) else [])
     figures = sorted(f for f in os.listdir(out) if f.startswith("sweep_") and f.endswith(".png"))
+    figures += ["report.html"] if os.path.exists(os.path.join(out, "report.html")) else []
     reused = len(plan.points) - len(results.ran)
     if reused:
         print(f"Resumed: {reused} points were already done; ran the other {len(results.ran)}")

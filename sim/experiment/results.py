@@ -231,13 +231,16 @@ class Results:
         self._comparisons[key] = table
         return table
 
-    def series(self) -> pd.DataFrame:
+    def series(self, by_replication: bool = False) -> pd.DataFrame:
         """The recorded time series, averaged over replications at each time.
 
         Columns: ``scenario, series, subject, time_h, value``. Where replications were
         observed at different times, each replication's level (held until its next
-        observation) is averaged on a common grid of times.
+        observation) is averaged on a common grid of times. ``by_replication``: the
+        samples of every replication as recorded, with a ``replication`` column.
         """
+        if by_replication:
+            return self._series.copy()
         return self._mean_series.copy()
 
     @cached_property
@@ -353,11 +356,12 @@ class Results:
             raise ValueError(f"plot: kind must be one of {', '.join(figures)} (got {kind!r})")
         return figures[kind](self)
 
-    def save(self, out_dir: str | os.PathLike[str]) -> str:
-        """Write the CSV files and figures into ``out_dir``."""
+    def save(self, out_dir: str | os.PathLike[str], *, excel: bool = False) -> str:
+        """Write the CSV files, figures, ``run.json`` and ``report.html`` into ``out_dir``
+        (and ``results.xlsx`` with ``excel``)."""
         from sim.output.report import write_results
 
-        return os.fspath(write_results(self, out_dir))
+        return os.fspath(write_results(self, out_dir, excel=excel))
 
     def __repr__(self) -> str:
         from sim.output.report import format_table

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["FILES", "decision_figure", "format_decision", "write_decision"]
 
 #: The files :func:`write_decision` writes (``best.yaml`` only when a plan is feasible).
-FILES = ("decision.csv", "best.yaml", "decision.png", "run.json")
+FILES = ("decision.csv", "best.yaml", "decision.png", "report.html", "run.json")
 
 _STYLE = {
     "best": {"color": "tab:orange", "marker": "*", "s": 380, "zorder": 6,
@@ -194,10 +194,12 @@ def _listing(table: pd.DataFrame, decision: Decision) -> str:
 
 
 def write_decision(decision: Decision, out: str | os.PathLike[str]) -> str:
-    """Write ``decision.csv``, ``best.yaml`` (when a plan is feasible), ``decision.png`` and
-    ``run.json`` into ``out``; return the folder. A ``best.yaml`` of an earlier run is
+    """Write ``decision.csv``, ``best.yaml`` (when a plan is feasible), ``decision.png``,
+    ``report.html`` (:func:`sim.output.html.optimize_report`) and ``run.json`` into
+    ``out``; return the folder. A ``best.yaml`` of an earlier run is
     removed when no plan is feasible now."""
     from sim._files import atomic_write
+    from sim.output.html import REPORT_FILE, optimize_report, write_report
     from sim.output.plots import png_bytes
 
     folder = os.fspath(out)
@@ -209,7 +211,10 @@ def write_decision(decision: Decision, out: str | os.PathLike[str]) -> str:
         atomic_write(best_path, best_yaml(decision))
     elif os.path.exists(best_path):
         os.unlink(best_path)
-    atomic_write(os.path.join(folder, "decision.png"), png_bytes(decision_figure(decision)))
+    png = png_bytes(decision_figure(decision))
+    atomic_write(os.path.join(folder, "decision.png"), png)
+    report = optimize_report(decision, {"decision.png": png})
+    write_report(os.path.join(folder, REPORT_FILE), report)
     atomic_write(os.path.join(folder, "run.json"), decision.record.to_json())
     return folder
 

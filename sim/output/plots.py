@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.model.catalog import CURRENCY, METRICS
-from sim.output.format import format_interval, money, plural, thousands
+from sim.output.format import format_interval, money, money_short, plural, thousands
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 __all__ = [
     "comparison_figure",
     "cost_breakdown_figure",
+    "cost_colour",
+    "difference_bars",
     "metric_bars",
     "png_bytes",
     "save_figure",
@@ -77,6 +79,30 @@ def _cost_lines() -> tuple[tuple[str, str], ...]:
     )
 
 
+# One colour per cost line, the same in every run: Okabe and Ito's colour-blind safe
+# palette, then Paul Tol's for lines the catalog gains later (never a colour twice).
+_COST_COLOURS = {
+    "goods sold": "#999999",
+    "labour": "#0072B2",
+    "holding": "#56B4E9",
+    "ordering": "#E69F00",
+    "backorders": "#CC79A7",
+    "lost sales": "#D55E00",
+    "waste": "#F0E442",
+}
+_SPARE_COLOURS = ("#332288", "#117733", "#882255", "#44AA99", "#999933", "#AA4499")
+
+
+def cost_colour(label: str) -> str:
+    """The colour of a cost line by its label; a line without its own colour gets a spare
+    one, chosen by its rank among the catalog's lines (so two never share one)."""
+    if label in _COST_COLOURS:
+        return _COST_COLOURS[label]
+    extra = [lab for _, lab in COST_LINES if lab not in _COST_COLOURS]
+    rank = extra.index(label) if label in extra else len(extra)
+    return _SPARE_COLOURS[rank % len(_SPARE_COLOURS)]
+
+
 #: The cost lines of ``cost_total`` (``(metric, label)``), in the order they are stacked.
 COST_LINES = _cost_lines()
 #: The lines of ``operating_cost``: every cost line but the cost of goods sold.
@@ -111,11 +137,21 @@ def save_figure(fig: Figure, path: str | os.PathLike[str]) -> None:
 
 def _colours(results: Results) -> dict[str, Any]:
     """One colour per scenario, the same in every figure: grey for the base."""
-    palette = [f"C{i}" for i in range(10)]
+    # Okabe and Ito's colour-blind safe colours first (yellow left out: faint on white).
+    palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9",
+               "#882255", "#117733", "#332288", "#999933"]  # fmt: skip
     variants = [name for name in results.names if name != results.base]
     colours = {name: palette[i % len(palette)] for i, name in enumerate(variants)}
     colours[results.base] = _BASE_COLOUR
     return colours
+
+
+def _luminance(colour: Any) -> float:
+    """Relative luminance of a colour (0 black, 1 white): dark text goes on light bars."""
+    from matplotlib.colors import to_rgb
+
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
 def _overall(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -189,11 +225,16 @@ def metric_bars(
         text = format_interval(m / scale, lo / scale, hi / scale, percent)
         inside = m >= 0.45 * reach
         x = 0.02 * reach if inside else max(np.nan_to_num(hi), np.nan_to_num(m)) + 0.02 * reach
+        if m < 0:  # a loss: the bar runs left of zero, its number sits right of zero
+            x = max(np.nan_to_num(hi, nan=0.0), 0.0) + 0.02 * reach
+        light = _luminance(colours[results.names[int(yi)]]) > 0.35
         ax.text(x, float(yi), text + ("%" if percent else ""), va="center", ha="left", fontsize=9,
-                color="white" if inside else "black",
+                color="white" if inside and not light else "black",
                 fontweight="bold" if inside else None)  # fmt: skip
     right = max(reach, 100.0) if percent else reach
-    ax.set_xlim(min(0.0, float(np.nanmin(np.append(low[has_ci], 0.0)))), right * 1.04)
+    # Room on the left for a negative bar (an operating loss) or interval.
+    left = min(0.0, float(np.nanmin(np.concatenate([low[has_ci], mean[np.isfinite(mean)], [0.0]]))))
+    ax.set_xlim(left * 1.08, right * 1.04)
     ax.set_yticks(y, _scenario_labels(results))
     ax.invert_yaxis()  # the base on top, variants below in run order
     ax.set_title(title or metric, fontsize=11)
@@ -215,33 +256,134 @@ def _interval_words(results: Results) -> str:
     )
 
 
-def comparison_figure(results: Results) -> Figure:
-    """The headline measures of every scenario side by side, with CI error bars.
+def difference_bars(
+    results: Results,
+    metric: str,
+    ax: Axes | None = None,
+    *,
+    title: str | None = None,
+    xlabel: str | None = None,
+    percent: bool = False,
+) -> Figure:
+    """Each variant's paired difference from its baseline in ``metric`` (subject ``all``):
+    a dot and its confidence interval, on the rows of :func:`metric_bars`.
 
-    One panel per measure of :meth:`~sim.experiment.results.Results.headline_metrics`:
-    throughput, service level, operating cost, operating income (when the business
-    sells), then fill rate, gave up and refused where they apply; three panels a row.
+    A significant difference (Holm-adjusted, as the table's ``*``) is a filled dot with
+    ``*`` after its number; any other is hollow. ``percent`` shows a fraction's
+    difference in percentage points. The base's row says it is the reference.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 1.2 + 0.5 * len(results.names)), layout="constrained")
+        plt.close(fig)
+    table = results.compare()
+    rows = table[(table["metric"] == metric) & (table["subject"] == "all")]
+    rows = rows.set_index("scenario").reindex(results.names)
+    scale = 100.0 if percent else 1.0
+    mean = rows["diff_mean"].to_numpy(dtype=float) * scale
+    low = rows["diff_low"].to_numpy(dtype=float) * scale
+    high = rows["diff_high"].to_numpy(dtype=float) * scale
+    significant = rows["significant"].fillna(False).astype(bool).to_numpy()
+    colours = _colours(results)
+    y = np.arange(len(results.names))
+    ax.axvline(0.0, color="black", linewidth=1.0, zorder=1)
+    ends = np.concatenate([mean[np.isfinite(mean)], low[np.isfinite(low)],
+                           high[np.isfinite(high)], [0.0]])  # fmt: skip
+    left_end, right_end = float(ends.min()), float(ends.max())
+    span = (right_end - left_end) or 1.0
+    for yi, name, m, lo, hi, sig in zip(y, results.names, mean, low, high, significant):
+        if results.baselines.get(name, name) == name:
+            ax.text(0.0, float(yi), "  reference (base)" if name == results.base else
+                    "  reference", va="center", ha="left", fontsize=8.5, color="0.35")  # fmt: skip
+            continue
+        if not math.isfinite(m):
+            ax.text(0.0, float(yi), "  not measured", va="center", fontsize=8.5, color="0.35")
+            continue
+        colour = colours[name]
+        if math.isfinite(lo) and math.isfinite(hi):
+            ax.errorbar(m, yi, xerr=[[m - lo], [hi - m]], fmt="none", ecolor=colour,
+                        elinewidth=2.0, capsize=4, zorder=2)  # fmt: skip
+        ax.plot(m, yi, "o", markersize=8, color=colour, markeredgecolor=colour,
+                markerfacecolor=colour if sig else "white", markeredgewidth=2,
+                zorder=3)  # fmt: skip
+        text = format_interval(m / scale, lo / scale, hi / scale, percent, sign=True)
+        text += (" pt" if percent else "") + (" *" if sig else "")
+        right = max(np.nan_to_num(hi, nan=m), m)
+        ax.annotate(text, (right, float(yi)), xytext=(6, 7), textcoords="offset points",
+                    fontsize=8.5, va="bottom", ha="left",
+                    fontweight="bold" if sig else None)  # fmt: skip
+    ax.set_xlim(left_end - 0.12 * span, right_end + 0.55 * span)  # room for the numbers
+    ax.set_ylim(len(results.names) - 0.5, -0.5)  # the base on top, as in metric_bars
+    ax.set_yticks(y, _scenario_labels(results))
+    ax.set_title(title or f"{metric}: difference", fontsize=11)
+    ax.set_xlabel(xlabel or "")
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+    if not percent:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _signed_short(x)))
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_axisbelow(True)
+    ax.spines[["top", "right"]].set_visible(False)
+    return ax.figure  # type: ignore[return-value]
+
+
+def _signed_short(value: float) -> str:
+    """A tick of a difference axis: ``"+50k"``, ``"0"``, ``"-1.2M"``."""
+    text = money_short(value)
+    return "0" if value == 0 else ("+" + text if value > 0 else text)
+
+
+def comparison_figure(results: Results) -> Figure:
+    """The headline measures of every scenario side by side, and each variant's paired
+    difference from the base.
+
+    For each measure of :meth:`~sim.experiment.results.Results.headline_metrics`
+    (throughput, service level, operating cost, operating income when the business
+    sells, then fill rate, gave up and refused where they apply) two panels: the level
+    of every scenario with its confidence interval (:func:`metric_bars`), and beside it
+    the paired difference of every variant from the base with its own interval
+    (:func:`difference_bars`, ``*`` where significant after Holm's adjustment, as in
+    the table). Two measures a row.
     """
     import matplotlib.pyplot as plt
 
     metrics = results.headline_metrics()
-    columns = min(3, max(len(metrics), 1))
-    rows = max(1, math.ceil(len(metrics) / columns))
-    height = rows * (1.3 + 0.5 * len(results.names)) + 0.6
-    fig, axes = plt.subplots(rows, columns, figsize=(14, height), sharey=True,
-                             squeeze=False, layout="constrained")  # fmt: skip
+    compared = len(results.names) > 1
+    pairs = 2 if compared else 3
+    columns = min(pairs, max(len(metrics), 1)) * (2 if compared else 1)
+    rows = max(1, math.ceil(len(metrics) / pairs))
+    height = rows * (1.5 + 0.5 * len(results.names)) + 0.9
+    ratios = [1.25, 1.0] * (columns // 2) if compared else [1.0] * columns
+    fig, axes = plt.subplots(rows, columns, figsize=(16 if compared else 14, height),
+                             squeeze=False, layout="constrained",
+                             gridspec_kw={"width_ratios": ratios})  # fmt: skip
     currency = results.currency or "money"
+    step = 2 if compared else 1
     flat = axes.ravel()
-    for i, (ax, metric) in enumerate(zip(flat, metrics)):
+    for i, metric in enumerate(metrics):
         title, xlabel, percent = _PANELS.get(metric, (metric, None, False))
         if xlabel is None:
             xlabel = f"{currency} over the measured window"
+        ax = flat[i * step]
         metric_bars(results, metric, ax, title=title, xlabel=xlabel, percent=percent)
-        if i % columns:
-            ax.tick_params(axis="y", length=0)
-    for ax in flat[len(metrics):]:
+        if compared:
+            unit = "percentage points" if percent else xlabel
+            diff_ax = flat[i * step + 1]
+            difference_bars(results, metric, diff_ax, title=f"{title}: vs base",
+                            xlabel=f"difference, {unit}", percent=percent)  # fmt: skip
+            diff_ax.tick_params(axis="y", labelleft=False, length=0)
+        if (i * step) % columns:
+            ax.tick_params(axis="y", labelleft=False, length=0)
+    for ax in flat[len(metrics) * step:]:
         ax.set_axis_off()
     fig.suptitle(f"{results.base}: scenarios compared ({_interval_words(results)})", fontsize=12)
+    if compared and results.replication_count >= 2:
+        fig.supxlabel("vs base: the variant minus the base, paired replication by "
+                      "replication, with its own interval; filled dot and *: significant after "
+                      "Holm's adjustment over every comparison (as in the table); hollow: no "
+                      "difference detected", fontsize=9, color="0.3")  # fmt: skip
     plt.close(fig)
     return fig
 
@@ -271,9 +413,8 @@ def cost_breakdown_figure(results: Results) -> Figure:
     fig, ax = plt.subplots(figsize=(12, 2.4 + 0.65 * len(names)), layout="constrained")
     y = np.arange(len(names))
     left = np.zeros(len(names))
-    palette = plt.get_cmap("tab20c")
-    for i, (label, values) in enumerate(lines):
-        ax.barh(y, values, left=left, height=0.6, label=label, color=palette(i * 4 % 20 + 1),
+    for label, values in lines:
+        ax.barh(y, values, left=left, height=0.6, label=label, color=cost_colour(label),
                 edgecolor="white", linewidth=0.6)  # fmt: skip
         left += values
     gross = np.nan_to_num(margin)
@@ -365,41 +506,133 @@ def _label_days(axes: Any, shown: int, label: str) -> None:
         axes[-2, -1].tick_params(labelbottom=True)
 
 
+# Aggregation bins of a level series, in hours: the first that holds enough samples.
+_BINS = ((24.0, "day"), (168.0, "week"), (672.0, "4 weeks"))
+_MIN_SAMPLES_PER_BIN = 4
+_RAW_UP_TO_DAYS = 14.0
+# Line styles of the variants (the base is solid): a variant equal to the base stays visible.
+_DASHES = ((0, (5, 2)), (0, (2, 1.5)), (0, (6, 2, 1.5, 2)), (0, (1, 1)), (0, (8, 3)))
+
+
+def series_bin(times_h: np.ndarray) -> tuple[float | None, str]:
+    """The aggregation bin of a series sampled at ``times_h``: None (every sample) up to
+    two weeks, else a day, a week or four weeks, the first that holds four samples.
+
+    >>> series_bin(np.linspace(0, 24 * 7, 401))
+    (None, 'sample')
+    >>> series_bin(np.linspace(0, 24 * 365 * 5, 401))
+    (672.0, '4 weeks')
+    """
+    span = float(times_h.max() - times_h.min()) if times_h.size else 0.0
+    if span <= _RAW_UP_TO_DAYS * 24.0 or times_h.size < 2:
+        return None, "sample"
+    spacing = span / (times_h.size - 1)
+    for hours, name in _BINS:
+        if hours / spacing >= _MIN_SAMPLES_PER_BIN:
+            return hours, name
+    return _BINS[-1]
+
+
+def _binned(rows: pd.DataFrame, bin_h: float | None) -> pd.DataFrame:
+    """Per time (or bin): the mean over replications and the lowest and highest
+    replication (of its own bin mean), as ``time_h, mean, low, high``."""
+    if bin_h is None:
+        per = rows.assign(t=rows["time_h"])
+    else:
+        times = rows["time_h"].to_numpy()
+        # A last bin shorter than half a bin (the sample at the horizon, the days after the
+        # last whole week) joins the one before rather than stand alone on a few samples.
+        end = float(times.max())
+        last = math.floor(end / bin_h)
+        if end - last * bin_h < bin_h / 2:
+            last -= 1
+        start = np.minimum(np.floor(times / bin_h), max(last, 0))
+        per = rows.assign(t=(start + 0.5) * bin_h)
+    per = per.groupby(["t", "replication"], sort=True)["value"].mean().reset_index()
+    grouped = per.groupby("t", sort=True)["value"]
+    return _frame(grouped.mean(), grouped.min(), grouped.max())
+
+
+def _frame(mean: Any, low: Any, high: Any) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame({"time_h": mean.index.to_numpy(dtype=float), "mean": mean.to_numpy(),
+                         "low": low.to_numpy(), "high": high.to_numpy()})  # fmt: skip
+
+
 def timeseries_figure(results: Results) -> Figure:
-    """Inventory on hand per product and queue length per step over time, days on the x axis."""
+    """Inventory on hand per product and queue length per step over time, days on the x axis.
+
+    Over a long horizon each line is the mean over replications of the level's mean per
+    day, week or four weeks (:func:`series_bin`), with the range from the lowest to the
+    highest replication shaded; up to two weeks every sample is drawn. A panel whose
+    level is zero throughout in every scenario (a step nobody queues at) is left out
+    and named in the title. Variants are dashed over the solid base, so a variant equal
+    to the base still shows; the panel says which variants coincide with it.
+    """
     import matplotlib.pyplot as plt
 
-    series = results.series()
+    series = results.series(by_replication=True)
     panels = _panels(series)
+    levels = series.groupby(["series", "subject"], sort=False)["value"]
+    moving = {key for key, values in levels if bool((values.abs() > 0).any())}
+    empty = [p for p in panels if p not in moving]
+    panels = [p for p in panels if p in moving]
     shown = panels[:_MAX_PANELS]
-    fig, axes = _panel_grid(len(shown), 1.2)
+    fig, axes = _panel_grid(len(shown), 1.4)
     flat = axes.ravel()
+    bin_h, bin_name = series_bin(np.unique(series["time_h"].to_numpy(dtype=float)))
     replications = plural(results.replication_count, "replication")
-    title = f"{results.base}: levels over time (mean of {replications})"
+    what = "levels" if bin_h is None else f"mean level per {bin_name}"
+    title = f"{results.base}: {what} over time (mean of {replications}"
+    title += ", shaded: lowest to highest replication)" if results.replication_count > 1 else ")"
     if len(panels) > len(shown):
         title += f"; first {len(shown)} of {len(panels)} panels"
+    if empty:
+        names = ", ".join(f"{_PANEL_TITLES[n][1]} waiting at {s}" if n == "queue" else
+                          f"{s} on hand" for n, s in empty)  # fmt: skip
+        title += f"\nalways zero, not drawn: {names}"
     fig.suptitle(title, fontsize=12)
     if not shown:
-        flat[0].text(0.5, 0.5, "no inventory or queue was recorded\n"
-                     "(no products and no staffed steps)",
+        flat[0].text(0.5, 0.5, "no inventory or queue level moved\n"
+                     "(no products, and no step where anyone waited)",
                      ha="center", va="center", transform=flat[0].transAxes)  # fmt: skip
         flat[0].set_axis_off()
         plt.close(fig)
         return fig
     colours = _colours(results)
+    variants = [n for n in results.names if n != results.base]
+    dashes = {name: _DASHES[i % len(_DASHES)] for i, name in enumerate(variants)}
     warmup_days = results.warmup_h() / 24.0
     for ax, (name, subject) in zip(flat, shown):
         rows_here = series[(series["series"] == name) & (series["subject"] == subject)]
         if warmup_days > 0:
-            ax.axvspan(0, warmup_days, color="0.85", label="warm-up (not counted)", zorder=0)
+            ax.axvspan(0, warmup_days, color="0.88", label="warm-up (not counted)", zorder=0)
+        lines = {}
         for scenario in results.names:
-            line = rows_here[rows_here["scenario"] == scenario]
-            if line.empty:
+            part = rows_here[rows_here["scenario"] == scenario]
+            if part.empty:
                 continue
+            line = _binned(part, bin_h)
+            lines[scenario] = line
             is_base = scenario == results.base
-            ax.plot(line["time_h"] / 24.0, line["value"], color=colours[scenario],
-                    linewidth=1.8 if is_base else 1.2, label=_legend_name(results, scenario),
-                    zorder=3 if is_base else 2)  # fmt: skip
+            days = line["time_h"] / 24.0
+            if results.replication_count > 1:
+                ax.fill_between(days, line["low"], line["high"], color=colours[scenario],
+                                alpha=0.14 if is_base else 0.10, linewidth=0,
+                                zorder=1)  # fmt: skip
+            ax.plot(days, line["mean"], color=colours[scenario],
+                    linewidth=2.6 if is_base else 1.5,
+                    linestyle="solid" if is_base else dashes[scenario],
+                    label=_legend_name(results, scenario),
+                    zorder=2 if is_base else 3)  # fmt: skip
+        base = lines.get(results.base)
+        same = [n for n in variants if n in lines and base is not None
+                and len(lines[n]) == len(base)
+                and np.allclose(lines[n]["mean"], base["mean"], rtol=1e-9, atol=1e-12)]  # fmt: skip
+        if same:
+            ax.set_title("same as base: " + ", ".join(same), loc="right", fontsize=8,
+                         color="0.3")  # fmt: skip
         heading, unit = _PANEL_TITLES[name]
         _style_panel(ax, f"{heading}: {subject}", unit)
     _label_days(axes, len(shown), "day")
@@ -408,7 +641,7 @@ def timeseries_figure(results: Results) -> Figure:
     rank = {_legend_name(results, name): i for i, name in enumerate(results.names)}
     order = sorted(range(len(labels)), key=lambda i: rank.get(labels[i], len(rank)))
     handles, labels = [handles[i] for i in order], [labels[i] for i in order]
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 5),
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6),
                frameon=False, fontsize=9)  # fmt: skip
     plt.close(fig)
     return fig

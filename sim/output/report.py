@@ -8,7 +8,9 @@ starred when it is significant after Holm's adjustment over every comparison of
 :meth:`~sim.experiment.results.Results.compare` (the footnote says exactly what that
 guarantees). With one replication there is no interval, and the table says so.
 
-:func:`write_results` writes the files of the output contract (``docs/outputs.md``)
+:func:`run_report` is the run's ``report.html`` (:mod:`sim.output.html`): the same
+table, a verdict per variant and every figure. :func:`write_results` writes the files of
+the output contract (``docs/outputs.md``)
 all at once: everything is written into a temporary folder beside the target, then
 moved into place, so a run that fails half-way leaves no half-written files behind.
 """
@@ -19,6 +21,7 @@ import html
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,8 +32,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from sim.experiment.results import Results
+    from sim.output.html import Section
 
-__all__ = ["FILES", "format_html", "format_table", "write_results"]
+__all__ = [
+    "EXCEL_FILE",
+    "FILES",
+    "format_html",
+    "format_table",
+    "run_report",
+    "run_sections",
+    "write_results",
+]
 
 #: The files :func:`write_results` writes, in order.
 FILES = (
@@ -40,9 +52,12 @@ FILES = (
     "cost_breakdown.png",
     "timeseries.png",
     "run.json",
+    "report.html",
 )
 #: Written besides, when the warm-up was chosen automatically (``warmup: auto``).
 WARMUP_FILE = "warmup.png"
+#: Written besides with ``excel=True`` (``--excel``).
+EXCEL_FILE = "results.xlsx"
 
 # Short labels for the headline metrics; units come from the data (fractions are
 # shown as percentages).
@@ -59,8 +74,11 @@ _LABELS = {
 }
 
 
-def write_results(results: Results, out_dir: str | os.PathLike[str]) -> Path:
-    """Write ``summary.csv``, ``replications.csv``, the figures and ``run.json`` into ``out_dir``.
+def write_results(
+    results: Results, out_dir: str | os.PathLike[str], *, excel: bool = False
+) -> Path:
+    """Write ``summary.csv``, ``replications.csv``, the figures, ``run.json`` and
+    ``report.html`` into ``out_dir`` (and ``results.xlsx`` with ``excel``).
 
     Floats are written in full (``repr``) precision, so the same numbers always give
     the same bytes. ``warmup.png`` is written too when the warm-up was chosen
@@ -73,6 +91,7 @@ def write_results(results: Results, out_dir: str | os.PathLike[str]) -> Path:
     it by a process that was killed is removed. Returns the output folder.
     """
     from sim.output import plots
+    from sim.output.html import REPORT_FILE
 
     target = Path(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -83,23 +102,31 @@ def write_results(results: Results, out_dir: str | os.PathLike[str]) -> Path:
     try:
         results.summary().to_csv(staging / "summary.csv", index=False)
         results.replications().to_csv(staging / "replications.csv", index=False)
-        for name, draw in (
-            ("comparison.png", plots.comparison_figure),
-            ("cost_breakdown.png", plots.cost_breakdown_figure),
-            ("timeseries.png", plots.timeseries_figure),
-        ):
-            plots.save_figure(draw(results), staging / name)
+        figures = {
+            "comparison.png": plots.comparison_figure,
+            "cost_breakdown.png": plots.cost_breakdown_figure,
+            "timeseries.png": plots.timeseries_figure,
+        }
         if results.warmup_choice is not None:
-            plots.save_figure(plots.warmup_figure(results), staging / WARMUP_FILE)
+            figures[WARMUP_FILE] = plots.warmup_figure
+        pngs = {}
+        for name, draw in figures.items():
+            plots.save_figure(draw(results), staging / name)
+            pngs[name] = (staging / name).read_bytes()  # embedded in report.html as written
         (staging / "run.json").write_text(results.record.to_json(), encoding="utf-8")
+        (staging / REPORT_FILE).write_text(run_report(results, pngs), encoding="utf-8")
+        if excel:
+            from sim.output.excel import write_excel
+
+            write_excel(results, staging / EXCEL_FILE)
         with interrupts_held() as held:
             if target.exists():
                 # Replace our files one by one: the folder may hold other things of the user's.
-                for name in (*FILES, WARMUP_FILE):
+                for name in (*FILES, WARMUP_FILE, EXCEL_FILE):
                     if (staging / name).exists():
                         os.replace(staging / name, target / name)
                     elif (target / name).exists():
-                        os.remove(target / name)  # an earlier run's figure would mislead
+                        os.remove(target / name)  # an earlier run's file would mislead
                 staging.rmdir()
             else:
                 os.chmod(staging, 0o777 & ~umask())  # mkdtemp makes it private; make it normal
@@ -321,3 +348,45 @@ def format_html(results: Results) -> str:
         f"<div><p><b>{html.escape(_title(results))}</b></p>"
         f"<table>{''.join(rows)}</table>{paragraphs}</div>"
     )
+
+
+# --------------------------------------------------------------------------- the report
+def run_sections(results: Results, figures: Mapping[str, bytes]) -> list[Section]:
+    """The headline table with its footnotes, the verdicts, and ``figures`` (name → PNG)."""
+    from sim.output.html import Section, Table, picture
+    from sim.output.verdict import verdicts
+
+    header, body, is_diff = _rows(results)
+    table = Table(header, body, ["diff" if d else "" for d in is_diff], _legend(results))
+    sections = [Section("headline", "Headline", [_title(results)], tables=[table])]
+    found = verdicts(results)
+    if found:
+        intro = (
+            "Each variant against its baseline, from the paired differences of the table: "
+            "a measure counts as changed only when its difference is significant after "
+            "Holm's adjustment (the table's *). \"No difference detected\" means the "
+            "difference was within the noise of these replications, not that there is none."
+        )
+        sections.append(Section("verdicts", "Verdict per variant", [intro], verdicts=found))
+    pictures = [picture(name, png) for name, png in figures.items()]
+    if len(results.names) == 1:  # no variant: no difference panels to describe
+        pictures = [picture(p.file, png, caption="each headline measure with its confidence "
+                            "interval") if p.file == "comparison.png" else p
+                    for p, png in zip(pictures, figures.values())]  # fmt: skip
+    sections.append(Section("figures", "Figures", figures=pictures))
+    return sections
+
+
+def run_report(results: Results, figures: Mapping[str, bytes]) -> str:
+    """``report.html`` of a run (:mod:`sim.output.html`): :func:`run_sections`, the
+    warnings and what was run."""
+    from sim.output.html import render
+
+    names = ", ".join(results.names)
+    subtitle = (
+        f"{plural(len(results.names), 'scenario')} ({names}), "
+        f"{plural(results.replication_count, 'replication')} each"
+    )
+    return render(f"{results.base}: simulation report", subtitle,
+                  run_sections(results, figures), record=results.record,
+                  scenarios=results.scenarios)  # fmt: skip

@@ -67,7 +67,6 @@ _COLOURS = {
 _RATES = ("service_level", "on_time_rate", "fill_rate")
 _MONEY = ("operating_income", "operating_cost", "cost_total")
 _FRONTIER = "tab:orange"
-_RATE_SPAN = 0.10  # the narrowest range of a service-level colour scale (10 points)
 
 
 def sweep_figures(results: SweepResults) -> dict[str, Figure]:
@@ -86,17 +85,16 @@ def sweep_figures(results: SweepResults) -> dict[str, Figure]:
     return figures
 
 
-def write_figures(results: SweepResults, out: str | os.PathLike[str]) -> list[str]:
-    """Save :func:`sweep_figures` as ``out/<name>.png`` (byte-reproducible); return the paths."""
+def write_figures(results: SweepResults, out: str | os.PathLike[str]) -> dict[str, bytes]:
+    """Save :func:`sweep_figures` as ``out/<name>.png`` (byte-reproducible); return the PNGs
+    by file name."""
     from sim._files import atomic_write
     from sim.output.plots import png_bytes
 
-    paths = []
-    for name, figure in sweep_figures(results).items():
-        path = os.path.join(os.fspath(out), f"{name}.png")
-        atomic_write(path, png_bytes(figure))  # never a half-drawn file, even if killed
-        paths.append(path)
-    return paths
+    pngs = {f"{name}.png": png_bytes(figure) for name, figure in sweep_figures(results).items()}
+    for name, png in pngs.items():
+        atomic_write(os.path.join(os.fspath(out), name), png)  # never a half-drawn file
+    return pngs
 
 
 # --------------------------------------------------------------------------- helpers
@@ -150,17 +148,12 @@ def _cell_text(metric: str, value: float) -> str:
     return money_short(value) if metric in _MONEY else f"{value:.3g}"
 
 
-def _short_names(keys: Sequence[str]) -> dict[str, str]:
-    """The last part of each dotted key, longer only where two would read the same."""
-    names = {}
-    for key in keys:
-        parts = key.split(".")
-        for depth in range(1, len(parts) + 1):
-            short = ".".join(parts[-depth:])
-            clash = [k for k in keys if k != key and k.split(".")[-depth:] == parts[-depth:]]
-            if not clash:
-                break
-        names[key] = short
+def _short_names(results: SweepResults) -> dict[str, str]:
+    """A short readable name per swept key (``"pickers shift 1"``); the dotted path where
+    two would read the same."""
+    names = {key: axis_label(results, key, short=True) for key in results.keys}
+    if len(set(names.values())) < len(names):
+        return {key: key for key in results.keys}
     return names
 
 
@@ -192,20 +185,102 @@ def _axis_values(values: Sequence[Any]) -> tuple[list[float], str, list[str] | N
 
 
 def _key_axis(
-    ax: Axes, key: str, values: Sequence[Any], unit: str, ticks: list[str] | None
+    ax: Axes,
+    key: str,
+    values: Sequence[Any],
+    unit: str,
+    ticks: list[str] | None,
+    results: SweepResults | None = None,
 ) -> None:
     """Label the x axis with the key; whole-number keys get whole-number ticks."""
     from matplotlib.ticker import MaxNLocator
 
-    ax.set_xlabel(_key_label(key, unit))
+    ax.set_xlabel(_key_label(key, unit, results))
     if ticks is not None:
         ax.set_xticks(range(len(ticks)), ticks)
     elif all(isinstance(v, int) for v in values):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def _key_label(key: str, unit: str) -> str:
-    return f"{key} ({unit})" if unit else key
+def _key_label(key: str, unit: str, results: SweepResults | None = None) -> str:
+    label = axis_label(results, key) if results is not None else key
+    return f"{label} ({unit})" if unit else label
+
+
+_POLICY_WORDS = {
+    "s": "reorder point s",
+    "S": "order-up-to level S",
+    "r": "reorder point r",
+    "Q": "order quantity Q",
+    "review": "review period",
+}
+_WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _weekdays(days: Any) -> str:
+    """``["mon", ..., "fri"]`` → ``"Mon-Fri"``; days that do not follow on are listed."""
+    if not isinstance(days, list) or not all(d in _WEEK for d in days):
+        return "every day" if days is None else str(days)
+    index = sorted(_WEEK.index(d) for d in days)
+    if len(index) == 7:
+        return "every day"
+    if len(index) > 2 and index == list(range(index[0], index[-1] + 1)):
+        return f"{_WEEK[index[0]].capitalize()}-{_WEEK[index[-1]].capitalize()}"
+    return ", ".join(_WEEK[i].capitalize() for i in index)
+
+
+def _step(data: Any, part: str) -> Any:
+    if isinstance(data, dict):
+        return data.get(part)
+    if isinstance(data, list) and part.isdigit() and int(part) < len(data):
+        return data[int(part)]
+    return None
+
+
+def describe_key(raw: Any, key: str) -> tuple[str, str]:
+    """A swept key as a planner reads it: ``(long, short)`` labels.
+
+    ``raw`` is the scenario's data (:attr:`Scenario.raw`), used to say which shift an
+    index means.
+
+    >>> shop = {"staff": {"pickers": {"shifts": [
+    ...     {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "06:00", "end": "14:00"}]}}}
+    >>> describe_key(shop, "staff.pickers.shifts.0.headcount")
+    ('pickers, shift 1 (Mon-Fri 06:00-14:00)', 'pickers shift 1')
+    >>> describe_key({}, "products.grinder.policy.s")
+    ('grinder, reorder point s', 'grinder s')
+    """
+    parts = key.split(".")
+    words = [p.replace("_", " ") for p in parts]
+    if len(parts) == 5 and parts[0] == "staff" and parts[2] == "shifts" and parts[3].isdigit():
+        number = int(parts[3]) + 1
+        shift = _step(_step(_step(_step(raw, "staff"), parts[1]), "shifts"), parts[3])
+        when = ""
+        if isinstance(shift, dict) and "start" in shift and "end" in shift:
+            when = f" ({_weekdays(shift.get('days'))} {shift['start']}-{shift['end']})"
+        what = "" if parts[4] == "headcount" else f", {words[4]}"
+        return f"{parts[1]}, shift {number}{when}{what}", f"{parts[1]} shift {number}{what}"
+    if len(parts) == 4 and parts[0] == "products" and parts[2] == "policy":
+        return f"{parts[1]}, {_POLICY_WORDS.get(parts[3], words[3])}", f"{parts[1]} {parts[3]}"
+    if len(parts) == 3 and parts[0] in ("staff", "products", "suppliers", "channels"):
+        return f"{parts[1]}, {words[2]}", f"{parts[1]} {words[2]}"
+    if len(parts) >= 2:
+        tail = [w for w in words if not w.isdigit()][-2:]
+        return ", ".join(tail), " ".join(tail)
+    return words[0], words[0]
+
+
+def axis_label(results: SweepResults | None, key: str, short: bool = False) -> str:
+    """The readable label of a swept key (see :func:`describe_key`)."""
+    raw = results.plan.base.raw if results is not None else {}
+    long, brief = describe_key(raw, key)
+    return brief if short else long
+
+
+def _path_note(fig: Figure, keys: Sequence[str]) -> None:
+    """The dotted paths of the swept keys, in small print at the bottom of the figure."""
+    # As the figure's x label, so that the constrained layout makes room for it.
+    fig.supxlabel("swept keys: " + ";  ".join(keys), fontsize=7, color="0.4")
 
 
 def _point_label(results: SweepResults, row: pd.Series, names: dict[str, str]) -> str:
@@ -241,10 +316,11 @@ def metrics_figure(results: SweepResults) -> Figure:
         ax.fill_between(xs, low, high, color=colour, alpha=0.2, linewidth=0, label="CI")
         ax.plot(xs, mean, marker="o", color=colour, label="mean")
         ax.set_title(_label(results, metric))
-        _key_axis(ax, key, list(table[key]), unit, ticks)
+        _key_axis(ax, key, list(table[key]), unit, ticks, results)
         _format_axis(ax, metric)
         ax.grid(alpha=0.3)
-    fig.suptitle(f"{results.name}: sweep of {key} ({_subtitle(results)})")
+    fig.suptitle(f"{results.name}: sweep of {axis_label(results, key)} ({_subtitle(results)})")
+    _path_note(fig, results.keys)
     plt.close(fig)
     return fig
 
@@ -265,60 +341,55 @@ def heatmap_figure(results: SweepResults) -> Figure:
     objective, service = results.objective_metric(), results.service_metric()
     found = results.frontier(objective, service)
     frontier = set(found.loc[~found["within_noise"], "point"])
-    fig, axes = plt.subplots(1, 2, figsize=(13, 0.55 * len(rows) + 3.2), layout="constrained")
-    maps = ("RdYlGn" if _higher_is_better(objective) else "RdYlGn_r", "RdYlGn")
+    fig, axes = plt.subplots(1, 2, figsize=(13, 0.75 * len(rows) + 3.4), layout="constrained")
+    # viridis: colour-blind safe and lighter where better (reversed for a cost).
+    maps = ("viridis" if _higher_is_better(objective) else "viridis_r", "viridis")
     for ax, metric, cmap in zip(axes, (objective, service), maps):
-        column = f"{metric}_mean"
         grid = np.full((len(rows), len(cols)), np.nan)
+        half = np.full((len(rows), len(cols)), np.nan)
         for _, point in points.iterrows():
             p = int(point["point"])
-            if p in table.index and column in table:
-                grid[rows.index(point[row_key]), cols.index(point[col_key])] = table.at[p, column]
+            if p in table.index and f"{metric}_mean" in table:
+                at = rows.index(point[row_key]), cols.index(point[col_key])
+                grid[at] = table.at[p, f"{metric}_mean"]
+                half[at] = (table.at[p, f"{metric}_high"] - table.at[p, f"{metric}_low"]) / 2
         finite = grid[np.isfinite(grid)]
+        # The scale spans the data, so that differences show; each cell says its value
+        # and the half-width of its interval, so that noise is not read as a difference.
         low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
-        if metric in _RATES:
-            # 99.4% against 99.7% is not red against green: a rate scale spans 10 points or more.
-            low = max(0.0, min(low, high - _RATE_SPAN))
+        if high <= low:
+            low, high = low - (abs(low) * 0.01 or 0.01), high + (abs(high) * 0.01 or 0.01)
         colours = plt.get_cmap(cmap).with_extremes(bad="lightgrey")  # grey: a failed point
-        image = ax.imshow(
-            np.ma.masked_invalid(grid),
-            cmap=colours,
-            aspect="auto",
-            origin="lower",
-            vmin=low,
-            vmax=high,
-        )
+        image = ax.imshow(np.ma.masked_invalid(grid), cmap=colours, aspect="auto",
+                          origin="lower", vmin=low, vmax=high)  # fmt: skip
         colourbar = fig.colorbar(image, ax=ax, shrink=0.9)
-        colourbar.set_label(_label(results, metric))
+        colourbar.set_label(_label(results, metric) + " (scale: lowest to highest point)")
         _format_axis(colourbar.ax, metric)
         for (i, j), value in np.ndenumerate(grid):
-            shade = float(image.norm(value)) if math.isfinite(value) else 0.5
-            ax.text(
-                j,
-                i,
-                _cell_text(metric, value),
-                ha="center",
-                va="center",
-                fontsize=8,
-                color="white" if abs(shade - 0.5) > 0.3 else "black",
-            )
+            shade = float(image.norm(value)) if math.isfinite(value) else 0.9
+            if cmap == "viridis_r":
+                shade = 1.0 - shade
+            text = _cell_text(metric, value)
+            if math.isfinite(half[i, j]):
+                width = float(half[i, j])
+                text += "\n±" + (f"{width:.1%}" if metric in _RATES else money_short(width))
+            ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                    color="white" if shade < 0.55 else "black")  # fmt: skip
         for _, point in points.iterrows():
             if int(point["point"]) in frontier:
                 i, j = rows.index(point[row_key]), cols.index(point[col_key])
-                ax.add_patch(
-                    Rectangle(
-                        (j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=2.2
-                    )
-                )
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="#d55e00",
+                                       linewidth=2.6))  # fmt: skip
         ax.set_xticks(range(len(cols)), [str(c) for c in cols])
         ax.set_yticks(range(len(rows)), [str(r) for r in rows])
-        ax.set_xlabel(col_key)
-        ax.set_ylabel(row_key)
-        ax.set_title(_label(results, metric) + " (mean)")
+        ax.set_xlabel(axis_label(results, col_key))
+        ax.set_ylabel(axis_label(results, row_key))
+        ax.set_title(_label(results, metric) + " (mean, ± CI half-width)")
     fig.suptitle(
         f"{results.name}: {_subtitle(results).split(';')[0]}; "
         "outlined: Pareto frontier (no point better on both)"
     )
+    _path_note(fig, results.keys)
     plt.close(fig)
     return fig
 
@@ -354,15 +425,16 @@ def pareto_figure(results: SweepResults) -> Figure:
     on_frontier = table["point"].isin(set(frontier["point"]))
     noisy = table["point"].isin(set(noise["point"]))
     rest = table[~on_frontier & ~noisy]
-    ax.scatter(
-        rest[x_col],
-        rest[y_col],
-        s=28,
-        color="tab:grey",
-        alpha=0.6,
-        label=f"beaten beyond noise ({len(rest)})",
-        zorder=2,
-    )
+    if len(rest):
+        ax.scatter(
+            rest[x_col],
+            rest[y_col],
+            s=28,
+            color="tab:grey",
+            alpha=0.6,
+            label=f"beaten beyond noise ({len(rest)})",
+            zorder=2,
+        )
     if noisy.any():
         ax.scatter(
             table.loc[noisy, x_col],
@@ -417,7 +489,7 @@ def pareto_figure(results: SweepResults) -> Figure:
         f"{money.capitalize()} against service: {_subtitle(results).split(';')[0]} (means)",
         fontsize=10,
     )
-    names = ", ".join(_short_names(results.keys).values())
+    names = ", ".join(_short_names(results).values())
     order = "highest" if _higher_is_better(objective) else "lowest"
     side.set_title(
         f"Pareto frontier, {order} {money} first\nlabels: #point ({names})",
@@ -450,7 +522,7 @@ def _frontier_listing(
     The intervals live here rather than as error bars on the plot: from a few
     replications they are often wider than the whole cloud of points.
     """
-    names = _short_names(results.keys)
+    names = _short_names(results)
     money = "income" if objective == "operating_income" else "cost"
     rows = [("point", "values", money, "\u00b1", _LABELS.get(service, service).lower(), "\u00b1")]
     for point, row in best.iterrows():
@@ -528,7 +600,7 @@ def key_figure(results: SweepResults) -> Figure:
             if column == 0:
                 ax.set_ylabel(_label(results, metric))
             if row == len(metrics) - 1:
-                _key_axis(ax, key, list(table[key]), unit, ticks)
+                _key_axis(ax, key, list(table[key]), unit, ticks, results)
             _format_axis(ax, metric)
             ax.grid(alpha=0.3)
     fig.legend(loc="outside lower center")

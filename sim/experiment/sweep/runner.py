@@ -662,8 +662,8 @@ class SweepResults:
         return sweep_figures(self)
 
     def save(self, out: str | os.PathLike[str], *, plots: bool = True) -> str:
-        """Write ``sweep.csv``, ``failures.csv`` (or remove a stale one), ``run.json`` and
-        the figures, each file atomically."""
+        """Write ``sweep.csv``, ``failures.csv`` (or remove a stale one), ``run.json`` and,
+        with ``plots``, the figures and ``report.html``, each file atomically."""
         from sim._files import atomic_write
 
         out = os.fspath(out)
@@ -677,9 +677,9 @@ class SweepResults:
         elif os.path.exists(failures_path):
             os.unlink(failures_path)  # every point succeeded this time
         if plots:
-            from sim.output.sweep_plots import write_figures
+            from sim.output.sweep_report import write_outputs
 
-            write_figures(self, out)
+            write_outputs(self, out)  # the figures and report.html
         return out
 
     def status_line(self) -> str:
