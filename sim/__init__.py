@@ -31,6 +31,8 @@ from sim._lazy import lazy_exports
 if TYPE_CHECKING:
     from sim.errors import ScenarioError, SimulationError
     from sim.experiment.fit import fit
+    from sim.experiment.optimize.results import Decision
+    from sim.experiment.optimize.runner import optimize
     from sim.experiment.results import Results
     from sim.experiment.runner import run
     from sim.experiment.sweep.runner import SweepResults, sweep
@@ -44,6 +46,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 __all__ = [
+    "Decision",
     "Results",
     "Scenario",
     "ScenarioError",
@@ -54,6 +57,7 @@ __all__ = [
     "fit",
     "load",
     "loads",
+    "optimize",
     "run",
     "sweep",
 ]
@@ -62,6 +66,7 @@ __getattr__, __dir__ = lazy_exports(
     __name__,
     globals(),
     {
+        "Decision": "sim.experiment.optimize.results",
         "Results": "sim.experiment.results",
         "Scenario": "sim.scenario.models",
         "ScenarioError": "sim.errors",
@@ -71,6 +76,7 @@ __getattr__, __dir__ = lazy_exports(
         "fit": "sim.experiment.fit",
         "load": "sim.scenario.loader",
         "loads": "sim.scenario.loader",
+        "optimize": "sim.experiment.optimize.runner",
         "run": "sim.experiment.runner",
         "sweep": "sim.experiment.sweep.runner",
     },

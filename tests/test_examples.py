@@ -154,6 +154,24 @@ def test_every_sweep_point_is_a_valid_scenario(path: Path) -> None:
         base.with_changes(dict(zip(keys, values, strict=True)))
 
 
+OPTIMIZE_FILES = [path for path in FILES if load(path).optimize is not None]
+
+
+def test_there_is_an_optimize_example() -> None:
+    """At least one example asks optimize for the best plan (the service desk's roster)."""
+    assert "service_desk_roster.yaml" in [path.name for path in OPTIMIZE_FILES]
+
+
+@pytest.mark.parametrize("path", OPTIMIZE_FILES, ids=[path.name for path in OPTIMIZE_FILES])
+def test_every_optimize_candidate_is_a_valid_scenario(path: Path) -> None:
+    """Each candidate of an ``optimize`` block (the full cross product) validates."""
+    from sim.experiment.optimize.plan import plan_optimize
+
+    plan = plan_optimize(load(path))
+    for candidate in range(len(plan.candidates)):
+        plan.scenario(candidate)
+
+
 # --------------------------------------------------------------------------- capacity
 @pytest.mark.parametrize("path", FILES, ids=IDS)
 def test_staff_can_keep_up_on_average(path: Path) -> None:

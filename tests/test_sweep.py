@@ -442,8 +442,46 @@ def test_frontier_lists_the_pareto_points_by_income():
     assert list(frontier["staff.desk.headcount"]) == [1, 1, 2, 3]
     assert list(frontier.columns) == [
         "point", *keys, "operating_income_mean", "operating_income_low", "operating_income_high",
-        "service_level_mean", "service_level_low", "service_level_high",
+        "service_level_mean", "service_level_low", "service_level_high", "within_noise",
     ]
+
+
+def _noisy_results(series: dict[int, tuple[list[float], list[float]]]):
+    """SweepResults whose point p has, replication by replication, the operating costs and
+    service levels ``series[p]`` (revenue 5000)."""
+    keys = {"staff.desk.headcount": list(range(1, len(series) + 1))}
+    plan = SweepPlan(loads(TINY), "grid", tuple(keys), tuple(grid_points(keys)), 4)
+    records = {}
+    for p, (costs, services) in series.items():
+        rows = []
+        for r, (cost, service) in enumerate(zip(costs, services)):
+            rows += [[r, "operating_cost", "all", cost, "USD"], [r, "revenue", "all", 5000, "USD"],
+                     [r, "operating_income", "all", 5000 - cost, "USD"],
+                     [r, "service_level", "all", service, "fraction"]]  # fmt: skip
+        records[p] = {"status": "ok", "error": None, "rows": rows}
+    return SweepResults(plan, records)
+
+
+def test_a_point_beaten_only_by_noise_stays_on_the_frontier_marked_within_noise():
+    """Point 1 is a little dearer and a little worse on the means, but the paired
+    differences' intervals include zero: it stays, marked within_noise."""
+    results = _noisy_results({
+        0: ([1000, 1100, 900, 1000], [0.90, 0.92, 0.88, 0.90]),
+        1: ([1010, 1050, 960, 1000], [0.89, 0.93, 0.87, 0.905]),
+    })  # fmt: skip
+    frontier = results.frontier()
+    assert list(frontier["point"]) == [0, 1]
+    assert list(frontier["within_noise"]) == [False, True]
+
+
+def test_common_random_numbers_drop_a_point_beaten_beyond_noise():
+    """Point 1 is dearer and worse in every replication by a steady margin, though each
+    point's own intervals overlap: the paired intervals exclude zero and it is dropped."""
+    results = _noisy_results({
+        0: ([1000, 1400, 600, 1000], [0.90, 0.95, 0.85, 0.90]),
+        1: ([1020, 1420, 620, 1020], [0.89, 0.94, 0.84, 0.89]),
+    })  # fmt: skip
+    assert list(results.frontier()["point"]) == [0]
 
 
 def test_frontier_minimises_a_cost_objective():

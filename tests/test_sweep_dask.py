@@ -85,3 +85,25 @@ def test_identical_points_on_dask_are_run_not_deduplicated(tmp_path, cluster):
     summary = results.summary()
     first, second = (summary[summary["point"] == p].drop(columns="point") for p in (0, 1))
     assert first.reset_index(drop=True).equals(second.reset_index(drop=True))
+
+
+def test_optimize_on_a_dask_cluster_decides_as_one_process(cluster):
+    """``sim.optimize(..., scheduler=ADDRESS)`` gives the decision table of one process."""
+    import sim
+    from sim.scenario.loader import loads
+
+    text = """\
+name: desk
+run: {horizon: 5d, warmup: 1d, seed: 3}
+demand: {arrivals: {rate: 12/h}}
+staff: {agents: {headcount: 3, wage: 20/h}}
+process: [{step: serve, staff: agents, time: {dist: exponential, mean: 10min}}]
+optimize:
+  decisions: {staff.agents.headcount: {min: 3, max: 5}}
+  objective: {minimize: operating_cost}
+  constraints: ["wait_mean_h[serve] <= 0.04 ± 0.01"]
+  budget: 300
+"""
+    on_dask = sim.optimize(loads(text), scheduler=cluster.scheduler_address, progress=False)
+    local = sim.optimize(loads(text), workers=1, progress=False)
+    assert on_dask.table().equals(local.table())

@@ -11,6 +11,7 @@ Verbs (``run`` is the default, so ``python run_sim.py shop.yaml`` runs ``shop.ya
     --version                       print the version
     fit ORDERS.csv [--out demand.yaml] [--start DATE]
                                     fit a demand section to a file of past orders
+    optimize SCENARIO.yaml ...      the best plan of its optimize block (see sim.cli.optimize)
 
 ``run`` and ``validate`` also print what the checks of :mod:`sim.scenario.checks` find
 (an overloaded staff pool, demand when nobody is on duty, ...): ``validate`` after
@@ -38,7 +39,7 @@ from sim.cli.status import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_
 
 __all__ = ["main"]
 
-VERBS = ("run", "validate", "schema", "sweep", "fit")
+VERBS = ("run", "validate", "schema", "sweep", "fit", "optimize")
 
 
 class BadInput(Exception):
@@ -121,7 +122,7 @@ def _parser() -> _Parser:
     )
     parser.add_argument("--version", action="version", version=_version(),
                         help="print the version and exit")
-    verbs = parser.add_subparsers(dest="verb", metavar="{run,validate,schema,sweep,fit}")
+    verbs = parser.add_subparsers(dest="verb", metavar="{run,validate,schema,sweep,fit,optimize}")
 
     run = verbs.add_parser("run", help="run scenarios and write their results (the default)")
     run.add_argument("files", nargs="+", metavar="FILE", help="scenario files (YAML)")
@@ -182,6 +183,26 @@ def _parser() -> _Parser:
     fit.add_argument("--start", type=_date, metavar="DATE",
                      help="the date the simulation will start, like 2026-01-05 (default: the "
                      "first date of the orders)")  # fmt: skip
+
+    optimize = verbs.add_parser(
+        "optimize", help="find the best plan of a scenario's optimize block (resumable)"
+    )
+    optimize.add_argument("file", metavar="FILE", help="scenario file (YAML) with an optimize "
+                          "block")  # fmt: skip
+    optimize.add_argument("--out", metavar="DIR",
+                          help="where to write the decision (default: results/<name>-optimize/)")
+    optimize.add_argument("--budget", type=_count(2), metavar="N",
+                          help="at most this many replications in all (default: the block's)")
+    optimize.add_argument("--seed", type=_count(0), metavar="N",
+                          help="random seed (default: the file's run.seed)")
+    _add_set(optimize)
+    optimize.add_argument("--workers", type=_count(1), metavar="N",
+                          help="worker processes (default: every core; 1 runs in this process)")
+    optimize.add_argument("--scheduler", metavar="ADDRESS",
+                          help="a Dask scheduler to run on, like tcp://10.0.0.5:8786")
+    optimize.add_argument("--quiet", action="store_true",
+                          help="no progress bar; print only the conclusion and the files")
+    _add_force(optimize)
     return parser
 
 
@@ -234,6 +255,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return int(exit_.code or 0)
     commands = {
         "run": _run, "validate": _validate, "schema": _schema, "sweep": _sweep, "fit": _fit,
+        "optimize": _optimize,
     }
     return _guarded(commands[args.verb], args)
 
@@ -440,3 +462,9 @@ def _sweep(args: argparse.Namespace) -> int:
             'pip install "opsim[dask]" (or python3 bootstrap.py dask)'
         )
     return sweep_main(args)
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    from sim.cli.optimize import main as optimize_main
+
+    return optimize_main(args)

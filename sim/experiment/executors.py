@@ -537,6 +537,9 @@ class _NoBar:
     def set_postfix(self, *args: Any, **kwargs: Any) -> None:
         return None
 
+    def set_description(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
 
 def progress_bar(
     total: int,

@@ -9,8 +9,9 @@ service level, which counts every customer who left unserved.
 * two swept keys: heat maps of operating income (or cost) and service level over the
   grid, the Pareto points outlined (``sweep_heatmaps``);
 * always: every point's operating income (or cost) against its service level, the
-  Pareto frontier (the points no other point beats on both) joined and labelled with
-  its values (``sweep_pareto``);
+  Pareto frontier (the points no other point beats on both, by paired differences
+  beyond noise) joined and labelled with its values, and the points beaten on the means
+  only (within noise of the frontier) greyed with an orange edge (``sweep_pareto``);
 * a sample, or a grid over three or more keys: each headline metric against each key
   (``sweep_keys``).
 
@@ -338,7 +339,8 @@ def heatmap_figure(results: SweepResults) -> Figure:
     cols = list(dict.fromkeys(points[col_key]))
     table = results.headline().set_index("point")
     objective, service = results.objective_metric(), results.service_metric()
-    frontier = set(results.frontier(objective, service)["point"])
+    found = results.frontier(objective, service)
+    frontier = set(found.loc[~found["within_noise"], "point"])
     fig, axes = plt.subplots(1, 2, figsize=(13, 0.75 * len(rows) + 3.4), layout="constrained")
     # viridis: colour-blind safe and lighter where better (reversed for a cost).
     maps = ("viridis" if _higher_is_better(objective) else "viridis_r", "viridis")
@@ -418,17 +420,32 @@ def pareto_figure(results: SweepResults) -> Figure:
         return fig
     table = table.dropna(subset=[x_col, y_col])
     frontier = results.frontier(objective, service)
+    noise = frontier[frontier["within_noise"]]
+    frontier = frontier[~frontier["within_noise"]]
     on_frontier = table["point"].isin(set(frontier["point"]))
-    rest = table[~on_frontier]
-    ax.scatter(
-        rest[x_col],
-        rest[y_col],
-        s=28,
-        color="tab:grey",
-        alpha=0.6,
-        label=f"other points ({len(rest)})",
-        zorder=2,
-    )
+    noisy = table["point"].isin(set(noise["point"]))
+    rest = table[~on_frontier & ~noisy]
+    if len(rest):
+        ax.scatter(
+            rest[x_col],
+            rest[y_col],
+            s=28,
+            color="tab:grey",
+            alpha=0.6,
+            label=f"beaten beyond noise ({len(rest)})",
+            zorder=2,
+        )
+    if noisy.any():
+        ax.scatter(
+            table.loc[noisy, x_col],
+            table.loc[noisy, y_col],
+            s=48,
+            facecolors="lightgrey",
+            edgecolors=_FRONTIER,
+            linewidths=1.2,
+            label=f"beaten on the means only: within noise of the frontier ({int(noisy.sum())})",
+            zorder=3,
+        )
     best = table[on_frontier].set_index("point").loc[frontier["point"]]
     ax.plot(
         best[x_col],
@@ -491,7 +508,7 @@ def pareto_figure(results: SweepResults) -> Figure:
     )
     fig.suptitle(
         f"{results.name}: no point on the frontier is beaten on both {money} and service level "
-        "(means)"
+        "(paired differences on common random numbers, beyond noise)"
     )
     plt.close(fig)
     return fig
@@ -549,6 +566,7 @@ def key_figure(results: SweepResults) -> Figure:
     metrics = [m for m in _metrics(results) if f"{m}_mean" in table]
     keys = results.keys
     frontier_points = results.frontier(results.objective_metric(), results.service_metric())
+    frontier_points = frontier_points[~frontier_points["within_noise"]]
     frontier = table["point"].isin(set(frontier_points["point"]))
     fig, axes = plt.subplots(
         len(metrics),

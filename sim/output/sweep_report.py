@@ -60,8 +60,8 @@ def sweep_sections(results: SweepResults, figures: Mapping[str, bytes]) -> list[
         f"mean ± half-width of its {level} confidence interval over "
         f"{plural(results.plan.replications, 'replication')}",
         "the frontier: the points that no other point beats on both "
-        f"{labels.get(objective, objective)} and service level (by their means); neighbours "
-        "within each other's intervals may differ only by chance",
+        f"{labels.get(objective, objective)} and service level beyond noise (paired "
+        "differences on common random numbers); points beaten only within noise stay on it",
     ]
     status = results.status_line()
     sections = [Section("headline", "Pareto frontier", [f"{results.name}: {status}."])]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Annotated, Any, Literal
 
@@ -71,6 +72,9 @@ __all__ = [
     "Step",
     "Supplier",
     "Sweep",
+    "Optimize",
+    "Constraint",
+    "DecisionRange",
 ]
 
 ALLOCATE = "allocate"
@@ -820,6 +824,250 @@ class Sweep(StrictModel):
         return self
 
 
+# --------------------------------------------------------------------------- optimize
+_CONSTRAINT = re.compile(
+    r"^\s*(?P<metric>[A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*(?P<subject>[^\]]+?)\s*\])?\s*"
+    r"(?P<op>>=|<=)\s*(?P<value>[^±]+?)\s*(?:(?:±|\+-)\s*(?P<tolerance>\S+))?\s*$"
+)
+
+
+def _threshold(text: str) -> float:
+    """A threshold as written: a number, a percentage (``95%``) or a duration (``2h``, hours)."""
+    text = text.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if text.endswith("%"):
+        return units.parse_fraction(text)
+    try:
+        return units.parse_duration(text)
+    except ValueError:
+        raise ValueError(
+            f"expected a number, a percentage like 95% or a duration like 2h (got {text!r})"
+        ) from None
+
+
+class Constraint(StrictModel):
+    """One constraint of ``optimize``, parsed from ``"METRIC[subject] >= value ± tolerance"``.
+
+    ``tolerance`` (absolute, in the metric's unit) is None when not written: then it is
+    the optimize block's relative ``tolerance`` of the threshold.
+    """
+
+    metric: str
+    subject: str = "all"
+    op: Literal[">=", "<="]
+    value: float
+    tolerance: float | None = None
+    text: str
+
+    @classmethod
+    def parse(cls, text: Any) -> Constraint:
+        """``"service_level >= 95%"`` -> a constraint; ValueError says what is wrong."""
+        if not isinstance(text, str):
+            raise ValueError(
+                'expected a constraint like "service_level >= 95%" (got '
+                f"{units.describe(text)})"
+            )
+        match = _CONSTRAINT.match(text)
+        if match is None:
+            raise ValueError(
+                'expected a constraint like "service_level >= 95%" or '
+                f'"abandon_rate[all] <= 5% ± 0.5%" (got {text!r})'
+            )
+        tolerance = match["tolerance"]
+        parsed_tolerance = None
+        if tolerance is not None:
+            parsed_tolerance = _threshold(tolerance)
+            if not parsed_tolerance > 0:
+                raise ValueError(f"the tolerance after ± must be above 0 (got {tolerance!r})")
+        return cls(
+            metric=match["metric"],
+            subject=match["subject"] or "all",
+            op=match["op"],  # type: ignore[arg-type]
+            value=_threshold(match["value"]),
+            tolerance=parsed_tolerance,
+            text=" ".join(text.split()),
+        )
+
+    @property
+    def measure(self) -> str:
+        """``METRIC[subject]``, as in ``decision.csv``'s column names."""
+        return f"{self.metric}[{self.subject}]"
+
+
+class DecisionRange(StrictModel):
+    """Whole numbers ``min..max`` by ``step`` (default 1), or quantities with one unit
+    (``{min: 3d, max: 7d, step: 1d}``)."""
+
+    min: int | str
+    max: int | str
+    step: int | str = 1
+
+    def values(self) -> list[Any]:
+        """Every value of the range, in order; ValueError for a range that has none."""
+        if all(isinstance(v, int) for v in (self.min, self.max, self.step)):
+            low, high, step = int(self.min), int(self.max), int(self.step)
+            unit = None
+        else:
+            parts = [units.split_quantity(str(v)) for v in (self.min, self.max, self.step)]
+            if any(p is None for p in parts) or len({p[1] for p in parts if p}) != 1:
+                raise ValueError(
+                    "min, max and step must be whole numbers, or quantities with the same "
+                    f"unit like 3d, 7d and 1d (got {self.min!r}, {self.max!r}, {self.step!r})"
+                )
+            numbers = [p[0] for p in parts if p]
+            if not all(re.fullmatch(r"[-+]?\d+", n) for n in numbers):
+                raise ValueError(
+                    "a range counts in whole steps: write whole numbers of the unit, like "
+                    f"72h for 3d (got {self.min!r}, {self.max!r}, {self.step!r}); or list "
+                    "the values"
+                )
+            low, high, step = (int(n) for n in numbers)
+            unit = parts[0][1] if parts[0] else ""
+        if step < 1:
+            raise ValueError(f"step must be 1 or more (got {self.step!r})")
+        if low > high:
+            raise ValueError(f"min must not be above max (got {self.min!r} and {self.max!r})")
+        numbers_ = list(range(low, high + 1, step))
+        return numbers_ if unit is None else [f"{n}{unit}" for n in numbers_]
+
+
+def _decision_values(value: Any) -> Any:
+    """A decision: an explicit list of values, or a mapping ``{min, max, step}``."""
+    if isinstance(value, list):
+        if not value:
+            raise ValueError("expected at least one value")
+        return value
+    if isinstance(value, dict):
+        return DecisionRange.model_validate(value)
+    raise ValueError(
+        "expected a range like {min: 4, max: 14} or a list of values like [3d, 5d, 7d] "
+        f"(got {units.describe(value)})"
+    )
+
+
+def _objective(value: Any) -> Any:
+    if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in (
+        "maximize",
+        "minimize",
+    ):
+        raise ValueError(
+            "expected {maximize: METRIC} or {minimize: METRIC}, like "
+            f"{{maximize: operating_income}} (got {units.describe(value)})"
+        )
+    (sense, metric), = value.items()
+    if not isinstance(metric, str) or _CONSTRAINT.match(f"{metric} >= 0") is None:
+        raise ValueError(f"expected a metric name like operating_income (got {metric!r})")
+    return {sense: metric.strip()}
+
+
+def _tolerance(value: Any) -> Any:
+    """``1%`` (relative) or a number (absolute, in the objective's unit), above 0."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        number = units.parse_fraction(value)
+        if not 0.0 < number < 1.0:
+            raise ValueError(f"expected a percentage above 0 and below 100% (got {value!r})")
+        return value.strip()
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(
+            "expected a percentage of the objective like 1%, or a number above 0 in the "
+            f"objective's unit like 500 (got {units.describe(value)})"
+        )
+    return float(value)
+
+
+def _confidence(value: Any) -> Any:
+    number = units.parse_fraction(value)
+    if not 0.5 <= number < 1.0:
+        raise ValueError(f"expected a probability from 50% to below 100%, like 95% (got {value!r})")
+    return number
+
+
+class Optimize(StrictModel):
+    """The best plan under constraints: decisions, objective, constraints, confidence,
+    tolerance and budget (see ``docs/scenario-format.md``, "optimize")."""
+
+    decisions: dict[
+        str, Annotated[list[Any] | DecisionRange, BeforeValidator(_decision_values)]
+    ] = Field(min_length=1)
+    objective: Annotated[
+        dict[str, str],
+        BeforeValidator(_objective),
+        WithJsonSchema(
+            {
+                "type": "object",
+                "properties": {"maximize": {"type": "string"}, "minimize": {"type": "string"}},
+                "minProperties": 1,
+                "maxProperties": 1,
+                "additionalProperties": False,
+            }
+        ),
+    ]
+    constraints: list[
+        Annotated[
+            Constraint,
+            BeforeValidator(Constraint.parse),
+            WithJsonSchema({"type": "string", "pattern": r"^\s*[A-Za-z_]\w*.*(>=|<=).+$"}),
+        ]
+    ] = Field(default_factory=list)
+    confidence: Annotated[
+        float,
+        BeforeValidator(_confidence),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "number", "minimum": 0.5, "exclusiveMaximum": 1},
+                    {"type": "string", "pattern": fields._PERCENT_PATTERN},
+                ]
+            }
+        ),
+    ] = 0.95
+    tolerance: Annotated[
+        float | str,
+        BeforeValidator(_tolerance),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "number", "exclusiveMinimum": 0},
+                    {"type": "string", "pattern": fields._PERCENT_PATTERN},
+                ]
+            }
+        ),
+    ] = "1%"
+    budget: int = Field(default=2000, ge=2)
+
+    @model_validator(mode="after")
+    def _check(self) -> Optimize:
+        for key, values in self.decisions.items():
+            if isinstance(values, DecisionRange):
+                try:
+                    values.values()
+                except ValueError as exc:
+                    raise ValueError(f"decisions.{key}: {exc}") from None
+        return self
+
+    @property
+    def maximize(self) -> bool:
+        """True for ``{maximize: ...}``."""
+        return "maximize" in self.objective
+
+    @property
+    def metric(self) -> tuple[str, str]:
+        """The objective as ``(metric, subject)``."""
+        (text,) = self.objective.values()
+        parsed = Constraint.parse(f"{text} >= 0")
+        return parsed.metric, parsed.subject
+
+    def candidate_values(self) -> dict[str, list[Any]]:
+        """Each decision key's values, in order (ranges expanded)."""
+        return {
+            key: values.values() if isinstance(values, DecisionRange) else list(values)
+            for key, values in self.decisions.items()
+        }
+
+
 # --------------------------------------------------------------------------- scenario
 class Scenario(StrictModel):
     """A whole business: demand, products, suppliers, staff, process, service and costs.
@@ -865,6 +1113,7 @@ class Scenario(StrictModel):
     costs: Costs = Costs()
     variants: dict[str, dict[str, Any]] = Field(default_factory=dict)
     sweep: Sweep | None = None
+    optimize: Optimize | None = None
 
     # What the scenario was validated from, beside its values: set by _remember only.
     _provenance: Provenance | None = PrivateAttr(default=None)

@@ -31,7 +31,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 
 from sim.scenario import distributions, fields, units
-from sim.scenario.models import HoldingCost, Policy, Scenario
+from sim.scenario.models import Constraint, HoldingCost, Policy, Scenario
 
 __all__ = ["DIALECT", "INTERNAL_MODELS", "KEY_DOCS", "scenario_models", "scenario_schema"]
 
@@ -40,7 +40,7 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 #: Models reachable from :class:`Scenario` that a planner never writes as a mapping
 #: (their value is parsed from a string), so they have no keys of their own.
-INTERNAL_MODELS: tuple[type[BaseModel], ...] = (HoldingCost,)
+INTERNAL_MODELS: tuple[type[BaseModel], ...] = (HoldingCost, Constraint)
 
 _DOTTED = r"^\s*[^.\s]+(\s*\.\s*[^.\s]+)*\s*$"
 
@@ -73,6 +73,25 @@ KEY_DOCS: dict[str, dict[str, str]] = {
         "variants": "What-ifs run beside the base with the same random numbers: variant "
         "name -> {dotted.path: new value}.",
         "sweep": "A batch of scenario points: a full grid, or a Latin hypercube sample.",
+        "optimize": "The best plan under constraints, with a stated confidence: decisions, "
+        "an objective, constraints, confidence, tolerance and budget (run_sim.py optimize).",
+    },
+    "Optimize": {
+        "decisions": "What may be chosen: dotted path -> a range {min, max, step} or a list "
+        "of values; the candidates are the full cross product.",
+        "objective": "{maximize: METRIC} or {minimize: METRIC}; METRIC or METRIC[subject].",
+        "constraints": 'Each "METRIC[subject] >= value" or "<= value", optionally '
+        '"± tolerance" in the metric\'s unit; on means over the measured window.',
+        "confidence": "Probability that the plan called best is feasible and within "
+        "tolerance of the best feasible plan (default 0.95).",
+        "tolerance": "Differences in the objective smaller than this do not matter: a "
+        "percentage of the objective, or a number in its unit (default 1%).",
+        "budget": "At most this many replications in all (default 2000).",
+    },
+    "DecisionRange": {
+        "min": "First value: a whole number, or a whole number with a unit (3d).",
+        "max": "Last value, of the same kind as min.",
+        "step": "Distance between values, of the same kind (default 1).",
     },
     "Run": {
         "horizon": "Simulated length of every replication (required).",

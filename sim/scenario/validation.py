@@ -53,7 +53,7 @@ __all__ = [
 
 #: Top-level keys that plan runs of a scenario (its variants, its sweep) rather than
 #: describe the business: a variant or a sweep point starts from the data without them.
-RUN_PLAN_KEYS = ("variants", "sweep")
+RUN_PLAN_KEYS = ("variants", "sweep", "optimize")
 
 
 M = TypeVar("M", bound=BaseModel)

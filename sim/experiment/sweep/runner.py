@@ -328,7 +328,10 @@ def _run_points(
             smoothing=0.1,
         ) as bar,
         as_finished(
-            partial(run_point, cache=cache_dir()), tasks(), count=len(todo), workers=workers,
+            partial(run_point, cache=cache_dir()),
+            tasks(),
+            count=len(todo),
+            workers=workers,
             scheduler=scheduler,
         ) as finished,
     ):
@@ -392,7 +395,6 @@ def _check_size(plan: SweepPlan, todo: Sequence[int], workers: int | None, force
     return size.wall
 
 
-
 # --------------------------------------------------------------------------- results
 class SweepResults:
     """Every point of a sweep: its values, whether it ran, and what it measured.
@@ -403,7 +405,7 @@ class SweepResults:
     * :meth:`summary`: the ``sweep.csv`` table (mean and interval per point × metric ×
       subject);
     * :meth:`frontier`: the points that no other point beats on both operating income
-      (or another objective) and service level;
+      (or another objective) and service level, beyond noise (paired comparisons);
     * :meth:`plot`: the figures of :mod:`sim.output.sweep_plots`.
     """
 
@@ -569,14 +571,24 @@ class SweepResults:
         service: str = "service_level",
         maximize: bool | None = None,
     ) -> pd.DataFrame:
-        """The Pareto frontier: points no other point beats on both ``objective`` and ``service``.
+        """The Pareto frontier: points no other point beats on both ``objective`` and ``service``,
+        beyond noise.
 
         ``objective`` is maximised (``operating_income``, the default) or minimised (a
         cost, a loss, a wait: ``maximize`` says which, inferred from the name when None);
-        ``service`` is maximised. A point is on the frontier when no other point is at
-        least as good on both means, and strictly better on one. Columns ``point``, the
-        keys, then ``<objective>_mean, _low, _high`` and ``<service>_mean, _low, _high``,
-        best objective first.
+        ``service`` is maximised. Every point ran on the same random numbers (common
+        random numbers), so two points are compared by their **paired** differences,
+        replication by replication. Point ``j`` *beats* point ``i`` when, on both
+        measures, ``j`` is better with a paired interval (at the sweep's confidence)
+        that excludes zero, or the two are equal in every replication, and it is better
+        on at least one. A point is on the frontier when no point beats it: points that
+        differ from a frontier point only by noise stay on it. Column ``within_noise``
+        is True for those among them that another point beats on the means alone (the
+        Pareto plot greys them). With one replication nothing is beyond noise: every
+        point is kept. The intervals are per pair, not adjusted for the many pairs.
+
+        Columns ``point``, the keys, then ``<objective>_mean, _low, _high`` and
+        ``<service>_mean, _low, _high``, then ``within_noise``; best objective first.
         """
         import pandas as pd
 
@@ -588,19 +600,59 @@ class SweepResults:
         for metric in dict.fromkeys((objective, service)):
             part = summary[summary["metric"] == metric]
             if part.empty:
-                return self._with_keys(table).iloc[0:0]
+                return self._with_keys(table).assign(within_noise=False).iloc[0:0]
             part = part[["point", "mean", "ci_low", "ci_high"]].rename(
                 columns={"mean": f"{metric}_mean", "ci_low": f"{metric}_low",
                          "ci_high": f"{metric}_high"}
             )  # fmt: skip
             table = table.merge(part, on="point", how="left")
         table = self._with_keys(table).dropna(subset=[f"{objective}_mean", f"{service}_mean"])
+        table = table.reset_index(drop=True)
         sign = -1.0 if maximize else 1.0  # pareto_mask minimises its first argument
         cost = [sign * v for v in table[f"{objective}_mean"]]
-        keep = pareto_mask(cost, table[f"{service}_mean"].to_list())
-        best = table[keep].assign(_order=[c for c, k in zip(cost, keep) if k])
+        on_means = pareto_mask(cost, table[f"{service}_mean"].to_list())
+        beaten = self._beaten(list(table["point"]), objective, service, -sign)
+        keep = [not b for b in beaten]
+        best = table.assign(within_noise=[not m for m in on_means], _order=cost)[keep]
         best = best.sort_values(["_order", "point"], kind="stable").drop(columns="_order")
         return best.reset_index(drop=True)
+
+    def _beaten(self, points: list[int], objective: str, service: str,
+                objective_sign: float) -> list[bool]:  # fmt: skip
+        """For each point, whether another point beats it on both measures beyond noise
+        (paired intervals over the replications both ran; see :meth:`frontier`)."""
+        import numpy as np
+
+        from sim.experiment.stats import _t_quantile
+
+        rows = self._replications
+        rows = rows[(rows["subject"] == "all") & rows["metric"].isin([objective, service])]
+        wide = rows.pivot_table(index=["point", "replication"], columns="metric",
+                                values="value", aggfunc="first")  # fmt: skip
+        reps = sorted(set.intersection(*[
+            set(wide.loc[p].dropna().index) for p in points
+        ])) if points else []  # fmt: skip
+        if len(reps) < 2:
+            return [False] * len(points)
+        index = pd_index(points, reps)
+        x = objective_sign * wide[objective].reindex(index).to_numpy().reshape(len(points), -1)
+        y = wide[service].reindex(index).to_numpy().reshape(len(points), -1)
+        t = float(_t_quantile(self.confidence, len(reps) - 1))
+        beaten = []
+        for i in range(len(points)):
+            verdict = []
+            for data in (x, y):
+                diff = (
+                    data - data[i]
+                )  # row j: how much better j is than i, replication by replication
+                mean = diff.mean(axis=1)
+                half = t * diff.std(axis=1, ddof=1) / np.sqrt(len(reps))
+                same = (diff == 0).all(axis=1)
+                verdict.append((mean - half > 0, same))
+            (x_better, x_same), (y_better, y_same) = verdict
+            wins = (x_better | x_same) & (y_better | y_same) & (x_better | y_better)
+            beaten.append(bool(wins.any()))
+        return beaten
 
     # ----------------------------------------------------------------- plots and files
     def plot(self) -> dict[str, Figure]:
@@ -652,6 +704,13 @@ class SweepResults:
             return head
         frontier = self.frontier()
         return head + "<p>Pareto frontier (cheapest first):</p>" + frontier.to_html(index=False)
+
+
+def pd_index(points: Sequence[int], reps: Sequence[int]) -> Any:
+    """The (point, replication) index of every pair, points slowest."""
+    import pandas as pd
+
+    return pd.MultiIndex.from_product([list(points), list(reps)], names=["point", "replication"])
 
 
 def _lower_is_better(metric: str) -> bool:

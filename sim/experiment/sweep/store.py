@@ -108,9 +108,13 @@ class SweepStore:
     sweep's identity, and removes temporary files a killed sweep left behind.
     """
 
+    #: What the store belongs to and holds, for its messages, and its folder.
+    what, items = "sweep", "points"
+    subfolder = STORE_FOLDER
+
     def __init__(self, folder: str | os.PathLike[str], identity: Mapping[str, Any]) -> None:
         self.out = os.fspath(folder)
-        self.folder = os.path.join(self.out, STORE_FOLDER)
+        self.folder = os.path.join(self.out, self.subfolder)
         self.identity = dict(identity)
         self._lock: Any = None
 
@@ -143,7 +147,7 @@ class SweepStore:
         except BlockingIOError:
             handle.close()
             raise SweepLockedError(
-                f"{self.out}: another sweep is writing to this folder right now; "
+                f"{self.out}: another {self.what} is writing to this folder right now; "
                 "wait for it to finish or choose another --out folder"
             ) from None
         except OSError:  # a file system without locks (some network mounts): go on without
@@ -162,7 +166,7 @@ class SweepStore:
             if any(_point_id(name) is not None for name in os.listdir(self.folder)):
                 raise SweepMismatchError(
                     f"{self.folder}: holds point files but no {_IDENTITY_FILE}; "
-                    "cannot tell which sweep they belong to. Choose a new --out folder "
+                    f"cannot tell which {self.what} they belong to. Choose a new --out folder "
                     "(or delete this one to start again)"
                 )
             atomic_write(path, json.dumps(self.identity, indent=2) + "\n")
@@ -175,21 +179,24 @@ class SweepStore:
                 f"{path}: unreadable ({exc}); choose a new --out folder"
             ) from None
         if not isinstance(recorded, dict):
-            raise SweepMismatchError(f"{path}: not a sweep's identity; choose a new --out folder")
+            raise SweepMismatchError(
+                f"{path}: not a {self.what}'s identity; choose a new --out folder"
+            )
         changed = _changed(recorded, self.identity)
         if not changed:
             return
         again = "choose a new --out folder (or delete this one to start again)"
+        what = self.what
         if changed <= set(_MODEL_KEYS):  # the same sweep, run by another version of the model
             raise SweepMismatchError(
-                f"{self.out} holds points simulated by another version of the model "
-                f"({_model_difference(recorded, self.identity)}); points of two versions "
-                f"are never mixed in one sweep: {again}"
+                f"{self.out} holds {self.items} simulated by another version of the model "
+                f"({_model_difference(recorded, self.identity)}); {self.items} of two versions "
+                f"are never mixed in one {what}: {again}"
             )
         raise SweepMismatchError(
-            f"{self.out} holds results of a different sweep "
+            f"{self.out} holds results of a different {what} "
             f"({_difference(recorded, self.identity)}); "
-            f"results of two sweeps are never mixed: {again}"
+            f"results of two {what}s are never mixed: {again}"
         )
 
     # ----------------------------------------------------------------- points
@@ -252,6 +259,8 @@ def _difference(recorded: Mapping[str, Any], wanted: Mapping[str, Any]) -> str:
         "points": "the number of points",
         "points_sha256": "the points' values",
         "replications": "the replications",
+        "optimize_sha256": "the optimize block (decisions, objective, constraints, "
+        "confidence, tolerance)",
         "sim_version": "the version of sim",
         "model_sha256": "the model's source",
     }
