@@ -48,7 +48,7 @@ from sim.scenario.roster import HOURS_PER_WEEK, hourly_on_duty
 from sim.scenario.units import format_duration
 
 if TYPE_CHECKING:
-    from sim.scenario.models import CalendarEntry, DemandStream, Scenario, Step
+    from sim.scenario.models import DemandStream, Scenario, Step
 
 __all__ = ["CHECKS", "Finding", "check", "check_all", "register", "warnings"]
 
@@ -198,6 +198,17 @@ class Facts:
         if promise is not None:
             return promise, f"the promise ({_duration(promise)})"
         return CARRY_OVER_HOURS, "a day: work is carried over into the next"
+
+    @cached_property
+    def closed_dates(self) -> frozenset[_dt.date]:
+        """Every date closed by the calendar of any channel: it closes the business."""
+        return frozenset(
+            entry.first + _dt.timedelta(days=k)
+            for stream in self.scenario.demand
+            for entry in stream.calendar
+            if entry.closed
+            for k in range((entry.last - entry.first).days + 1)
+        )
 
     def units_per_hour(self, sku: str) -> float:
         """Mean units of ``sku`` demanded per hour (the weekly average)."""
@@ -645,13 +656,6 @@ def _run_dates(scenario: Scenario) -> list[_dt.date]:
     return [start + _dt.timedelta(days=k) for k in range(days)]
 
 
-def _entry_dates(entry: CalendarEntry) -> tuple[_dt.date, _dt.date]:
-    first = entry.date if entry.date is not None else entry.from_
-    last = entry.date if entry.date is not None else entry.to
-    assert first is not None and last is not None  # the model requires one or the other
-    return first, last
-
-
 @register
 def calendar_dates(facts: Facts) -> Iterator[Finding]:
     """A dated closure, promotion or staffing change that falls outside the run."""
@@ -661,7 +665,7 @@ def calendar_dates(facts: Facts) -> Iterator[Finding]:
     begin, end = dates[0], dates[-1]
     for i, stream in enumerate(facts.scenario.demand):
         for j, entry in enumerate(stream.calendar):
-            first, last = _entry_dates(entry)
+            first, last = entry.first, entry.last
             if last < begin or first > end:
                 when = str(first) if first == last else f"{first} to {last}"
                 yield Finding(
@@ -678,20 +682,14 @@ def _day_factors(facts: Facts, channel: _Channel, dates: list[_dt.date]) -> list
     assert arrivals is not None
     months = arrivals.month_factors()
     growth = arrivals.growth or 0.0
-    closed: set[_dt.date] = set()
-    for stream in facts.scenario.demand:  # a closed date closes the business
-        for entry in stream.calendar:
-            if entry.closed:
-                first, last = _entry_dates(entry)
-                closed.update(first + _dt.timedelta(days=k) for k in range((last - first).days + 1))
     factors = []
     for k, date in enumerate(dates):
-        if date in closed:
+        if date in facts.closed_dates:
             factors.append(0.0)
             continue
         factor = months[date.month - 1] * math.exp(growth * (k + 0.5) * 24.0)
         for entry in channel.spec.calendar:
-            first, last = _entry_dates(entry)
+            first, last = entry.first, entry.last
             if entry.demand is not None and first <= date <= last:
                 factor *= entry.demand
         factors.append(factor)
@@ -704,7 +702,7 @@ def _staff_factors(facts: Facts, pool: str, dates: list[_dt.date]) -> list[float
     for stream in facts.scenario.demand:
         for entry in stream.calendar:
             if entry.staff and pool in entry.staff:
-                first, last = _entry_dates(entry)
+                first, last = entry.first, entry.last
                 for k, date in enumerate(dates):
                     if first <= date <= last:
                         factors[k] *= entry.staff[pool]
