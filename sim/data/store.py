@@ -208,22 +208,19 @@ def prepare(
             except ScenarioError as exc:
                 problems.extend(exc.problems)
         if len(books) == len(files):
-            problems.extend(_check(scenario, books))
-        for stream in scenario.demand:
-            data_file = stream.data_file
-            whole = books.get(data_file) if data_file is not None else None
-            if data_file is None or whole is None or (data_file, stream.name) in sizes:
-                continue
-            mine = whole.for_channel(stream.name)
-            span = (whole.last_date() - whole.first_date()).days + 1 if len(whole) else 0
-            sizes[(data_file, stream.name)] = (len(mine), 24.0 * span)
+            problems.extend(_check(scenario, books, sizes))
     if problems:
         raise ScenarioError(dict.fromkeys(problems))
     return sizes
 
 
-def _check(scenario: Scenario, books: dict[str, OrderBook]) -> list[Problem]:
-    """What does not fit between a scenario's channels and their orders files."""
+def _check(
+    scenario: Scenario,
+    books: dict[str, OrderBook],
+    sizes: dict[tuple[str, str | None], tuple[int, float]],
+) -> list[Problem]:
+    """What does not fit between a scenario's channels and their orders files; ``sizes``
+    gets each channel's orders and the hours its file spans (see :func:`prepare`)."""
     problems = []
     calendar = calendar_of(scenario, books)
     for i, stream in enumerate(scenario.demand):
@@ -242,6 +239,8 @@ def _check(scenario: Scenario, books: dict[str, OrderBook]) -> list[Problem]:
             )
             continue
         orders = whole.for_channel(stream.name)
+        span = (whole.last_date() - whole.first_date()).days + 1 if len(whole) else 0
+        sizes[(path, stream.name)] = (len(orders), 24.0 * span)
         if scenario.products:
             used = np.unique(orders.sku)
             for code in used.tolist():
